@@ -1,0 +1,56 @@
+# The two commands: `make run` and `make test`. Everything they need is installed on the way.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app portal
+PORT ?= 5000
+WORKERS ?= 2
+PYTEST_ARGS ?=
+
+.PHONY: run test install system-packages translations compile-translations check-translations migrate seed benchmark clean
+
+run: install compile-translations migrate seed
+	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --access-logfile - \
+		--access-logformat '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms' wsgi:app
+
+test: install compile-translations
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+install: system-packages $(VENV)/.installed node_modules/.installed
+
+system-packages:
+	@bash scripts/system-packages.sh $(EXTRA_SYSTEM_PACKAGES)
+
+$(VENV)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Extract, update and compile the catalogues (run after changing user-facing strings).
+translations: $(VENV)/.installed
+	$(BIN)/pybabel extract --no-wrap --sort-by-file -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 \
+		--add-comments=Translators: --project="Platform Cooperation Portal" -o portal/translations/messages.pot .
+	$(BIN)/pybabel update --no-wrap --ignore-obsolete -i portal/translations/messages.pot -d portal/translations
+	$(BIN)/python scripts/fill_english.py portal/translations/en/LC_MESSAGES/messages.po
+	$(MAKE) compile-translations
+
+compile-translations: $(VENV)/.installed
+	@$(BIN)/pybabel compile --statistics -d portal/translations 2>&1 | grep -v "^compiling" || true
+
+migrate: $(VENV)/.installed
+	$(FLASK) db upgrade
+
+seed: $(VENV)/.installed
+	$(FLASK) demo seed --if-empty
+
+benchmark: install compile-translations
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache

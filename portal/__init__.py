@@ -1,0 +1,114 @@
+"""Platform Cooperation Portal: the application factory."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from portal.config import Defaults
+
+ENV_PREFIX = "PORTAL_"
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Settings: defaults -> instance/config.py -> PORTAL_* environment -> `test_config`."""
+    instance_path = ((test_config or {}).get("INSTANCE_PATH") or os.environ.get("PORTAL_INSTANCE_PATH")
+                     or _default_instance_path())
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env(ENV_PREFIX.rstrip("_"))
+    if "PORTAL_ENV" in os.environ:  # from_prefixed_env would file it as ENV
+        app.config["PORTAL_ENV"] = os.environ["PORTAL_ENV"]
+    if "DATABASE_URL" in os.environ and "SQLALCHEMY_DATABASE_URI" not in (test_config or {}):
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    if test_config:
+        app.config.update(test_config)
+
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _configure_secrets(app)
+    _configure_database(app)
+
+    from portal import cli, errors, i18n
+    from portal.core import headers
+    from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        from portal.core.database import configure_sqlite
+
+        with app.app_context():
+            configure_sqlite(db.engine)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    i18n.init_app(app)
+    login_manager.init_app(app)
+    _configure_login(app)
+
+    from portal.accounts import bp as accounts_bp
+    from portal.admin import bp as admin_bp
+    from portal.dashboard import bp as dashboard_bp
+    from portal.site import bp as site_bp
+
+    for blueprint in (site_bp, accounts_bp, dashboard_bp, admin_bp):
+        app.register_blueprint(blueprint)
+
+    from portal.core.policy import enforce_access
+    from portal.site import menu
+
+    app.before_request(enforce_access)
+    headers.init_app(app)
+    menu.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def _default_instance_path() -> str:
+    return str(Path(__file__).resolve().parent.parent / "instance")
+
+
+def _configure_secrets(app: Flask) -> None:
+    production = app.config["PORTAL_ENV"] == "production"
+    if production:
+        app.config["DEBUG"] = False
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["SESSION_COOKIE_NAME"] = "__Host-session"
+        if not app.config.get("SECRET_KEY"):
+            raise RuntimeError("PORTAL_SECRET_KEY must be set when PORTAL_ENV=production")
+        return
+    if app.config.get("SECRET_KEY"):
+        return
+    key_file = Path(app.instance_path) / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    app.config["SECRET_KEY"] = key_file.read_text().strip()
+
+
+def _configure_database(app: Flask) -> None:
+    uri = app.config.get("SQLALCHEMY_DATABASE_URI")
+    if not uri:
+        uri = f"sqlite:///{Path(app.instance_path) / 'portal.sqlite3'}"
+    if uri.startswith("postgres://"):
+        uri = "postgresql://" + uri[len("postgres://"):]
+    if uri.startswith("postgresql://"):
+        uri = "postgresql+psycopg://" + uri[len("postgresql://"):]
+    app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    options.setdefault("pool_pre_ping", True)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+
+def _configure_login(app: Flask) -> None:
+    from portal.accounts.views import load_user
+    from portal.extensions import login_manager
+
+    login_manager.session_protection = None  # sessions are server-side and revocable
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "accounts.login"

@@ -1,0 +1,516 @@
+"""Accounts: login with mandatory TOTP, server-side sessions, invitations, password reset, organisations.
+
+Services flush and never commit; the view (or CLI command) commits once. Refusals are domain errors.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime
+
+import pyotp
+from flask import current_app, has_request_context, request, url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+
+from portal.accounts.models import (
+    ORGANISATION_KINDS,
+    Invitation,
+    Organisation,
+    PasswordReset,
+    RecoveryCode,
+    User,
+    UserSession,
+)
+from portal.accounts.passwords import check_password_policy, hash_password, needs_rehash, verify_password
+from portal.core import audit, clock, outbox, policy
+from portal.core.exceptions import Conflict, NotFound, ValidationError
+from portal.extensions import db
+
+TOTP_STEP = 30
+RECOVERY_CODE_COUNT = 10
+
+# One message for an unknown e-mail, a wrong password, a deactivated and a locked account.
+LOGIN_REFUSED = _l("The e-mail address or password is incorrect, or the account is temporarily locked. "
+                   "Try again later or reset your password.")
+CODE_REFUSED = _l("This code is not valid. Enter the current 6-digit code from your authenticator app "
+                  "or an unused recovery code.")
+
+
+class LoginRefused(Exception):
+    message = LOGIN_REFUSED
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def _client() -> tuple[str | None, str | None]:
+    if not has_request_context():
+        return None, None
+    return request.remote_addr, (request.user_agent.string or "")[:300]
+
+
+# --- Password step ------------------------------------------------------------------------------------
+
+def authenticate(email: str, password: str) -> User:
+    """First factor. Returns the user, or records the failure and raises LoginRefused."""
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    now = clock.now()
+    if user is None:
+        verify_password(None, password)  # same work as for a real account
+        audit.record("login.failure", details={"reason": "unknown_account"})
+        raise LoginRefused()
+    if user.locked_until and user.locked_until > now:
+        verify_password(None, password)
+        audit.record("login.failure", user, actor=user, details={"reason": "locked"})
+        raise LoginRefused()
+    if not verify_password(user.password_hash, password):
+        register_failure(user, "wrong_password")
+        raise LoginRefused()
+    if not user.active or not user.organisation.active:
+        audit.record("login.failure", user, actor=user, details={"reason": "deactivated"})
+        raise LoginRefused()
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    audit.record("login.password_ok", user, actor=user)
+    return user
+
+
+def register_failure(user: User, reason: str) -> None:
+    """Count a failed attempt; the fifth in a row locks the account (and only it) for a while."""
+    config = current_app.config
+    user.failed_logins += 1
+    audit.record("login.failure", user, actor=user, details={"reason": reason})
+    if user.failed_logins >= config["LOGIN_MAX_FAILURES"]:
+        user.locked_until = clock.now() + config["LOGIN_LOCKOUT"]
+        user.failed_logins = 0
+        audit.record("account.locked", user, actor=user,
+                     details={"minutes": int(config["LOGIN_LOCKOUT"].total_seconds() // 60)})
+
+
+def is_locked(user: User) -> bool:
+    return bool(user.locked_until and user.locked_until > clock.now())
+
+
+# --- Second factor ------------------------------------------------------------------------------------
+
+def _matching_step(secret: str, code: str, at: datetime) -> int | None:
+    """The time step (with one step of skew either side) whose code equals `code`, if any."""
+    code = (code or "").strip().replace(" ", "")
+    if len(code) != 6 or not code.isdigit():
+        return None
+    totp = pyotp.TOTP(secret, interval=TOTP_STEP)
+    step_now = int(at.timestamp()) // TOTP_STEP
+    for step in (step_now - 1, step_now, step_now + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def verify_second_factor(user: User, code: str) -> str:
+    """Check a TOTP code or a recovery code. Returns "totp" or "recovery"; raises ValidationError.
+
+    A TOTP code is accepted once: its step must be later than the last accepted one.
+    """
+    if is_locked(user) or not user.two_factor_enrolled:
+        raise ValidationError("code", CODE_REFUSED)
+    step = _matching_step(user.totp_secret, code, clock.now())
+    if step is not None and step > user.totp_last_step:
+        user.totp_last_step = step
+        audit.record("2fa.success", user, actor=user, details={"method": "totp"})
+        return "totp"
+    if step is not None:
+        audit.record("2fa.replay_refused", user, actor=user)
+    elif _use_recovery_code(user, code):
+        audit.record("2fa.recovery_code_used", user, actor=user, details={"left": recovery_codes_left(user)})
+        return "recovery"
+    register_failure(user, "wrong_code")
+    raise ValidationError("code", CODE_REFUSED)
+
+
+def _normalise_recovery(code: str) -> str:
+    return "".join(ch for ch in (code or "").lower() if ch.isalnum())
+
+
+def _use_recovery_code(user: User, code: str) -> bool:
+    digest = token_digest(_normalise_recovery(code))
+    row = db.session.scalar(
+        select(RecoveryCode).where(
+            RecoveryCode.user_id == user.id, RecoveryCode.code_hash == digest, RecoveryCode.used_at.is_(None)
+        )
+    )
+    if row is None:
+        return False
+    row.used_at = clock.now()
+    return True
+
+
+def recovery_codes_left(user: User) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(RecoveryCode)
+        .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+    )
+
+
+def start_enrolment(user: User) -> str:
+    """Give the user a fresh, unconfirmed TOTP secret (kept until confirmed by a code)."""
+    if user.two_factor_enrolled:
+        raise Conflict(_l("Two-factor authentication is already set up for this account."))
+    if not user.totp_secret:
+        user.totp_secret = pyotp.random_base32()
+    return user.totp_secret
+
+
+def provisioning_uri(user: User) -> str:
+    return pyotp.TOTP(user.totp_secret, interval=TOTP_STEP).provisioning_uri(
+        name=user.email, issuer_name="Platform Cooperation Portal"
+    )
+
+
+def confirm_enrolment(user: User, code: str) -> list[str]:
+    """Confirm the secret with a code; returns 10 recovery codes, shown once and stored hashed."""
+    if user.two_factor_enrolled:
+        raise Conflict(_l("Two-factor authentication is already set up for this account."))
+    step = _matching_step(user.totp_secret or "", code, clock.now())
+    if step is None or step <= user.totp_last_step:
+        register_failure(user, "wrong_enrolment_code")
+        raise ValidationError("code", CODE_REFUSED)
+    user.totp_last_step = step
+    user.totp_confirmed_at = clock.now()
+    codes = _new_recovery_codes(user)
+    audit.record("2fa.enrolled", user, actor=user)
+    return codes
+
+
+def _new_recovery_codes(user: User) -> list[str]:
+    db.session.execute(
+        update(RecoveryCode).where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+        .values(used_at=clock.now())
+    )
+    codes = []
+    for _ in range(RECOVERY_CODE_COUNT):
+        raw = secrets.token_hex(5)  # 40 bits each, single use, behind the password
+        codes.append(f"{raw[:5]}-{raw[5:]}")
+        db.session.add(RecoveryCode(user_id=user.id, code_hash=token_digest(raw)))
+    return codes
+
+
+def regenerate_recovery_codes(user: User) -> list[str]:
+    codes = _new_recovery_codes(user)
+    audit.record("2fa.recovery_codes_regenerated", user)
+    return codes
+
+
+# --- Sessions -----------------------------------------------------------------------------------------
+
+def open_session(user: User) -> UserSession:
+    """Start a server-side session after both factors. The plain token is on the returned object only."""
+    now = clock.now()
+    token = secrets.token_urlsafe(32)
+    ip, agent = _client()
+    session = UserSession(
+        token_hash=token_digest(token), user_id=user.id, created_at=now, last_seen_at=now,
+        expires_at=now + current_app.config["SESSION_ABSOLUTE_TIMEOUT"], ip=ip, user_agent=agent,
+    )
+    session.token = token
+    db.session.add(session)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    db.session.flush()
+    user.current_session = session
+    audit.record("login.success", session, actor=user)
+    return session
+
+
+def load_session(token: str) -> User | None:
+    """The user behind a session token, if the session is open, not idle too long and not too old."""
+    if not token:
+        return None
+    session = db.session.scalar(select(UserSession).where(UserSession.token_hash == token_digest(token)))
+    if session is None or not session.is_open:
+        return None
+    now = clock.now()
+    user = session.user
+    if not user.active:
+        close_session(session, "deactivated")
+        return None
+    if now >= session.expires_at:
+        close_session(session, "absolute_timeout")
+        return None
+    if now - session.last_seen_at >= current_app.config["SESSION_IDLE_TIMEOUT"]:
+        close_session(session, "idle_timeout")
+        return None
+    # Record activity at most once a minute: enough for a 30-minute idle limit, far fewer writes.
+    if (now - session.last_seen_at).total_seconds() >= 60:
+        session.last_seen_at = now
+    session.token = token
+    user.current_session = session
+    return user
+
+
+def close_session(session: UserSession, reason: str, by: User | None = None) -> None:
+    if session.revoked_at is not None:
+        return
+    session.revoked_at = clock.now()
+    session.revoked_reason = reason
+    audit.record("session.revoked", session, actor=by or session.user, details={"reason": reason})
+
+
+def close_sessions(user: User, reason: str, *, keep: UserSession | None = None, by: User | None = None) -> int:
+    sessions = db.session.scalars(
+        select(UserSession).where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+    ).all()
+    closed = 0
+    for session in sessions:
+        if keep is not None and session.id == keep.id:
+            continue
+        close_session(session, reason, by=by)
+        closed += 1
+    return closed
+
+
+def open_sessions(user: User) -> list[UserSession]:
+    return db.session.scalars(
+        select(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None),
+               UserSession.expires_at > clock.now())
+        .order_by(UserSession.last_seen_at.desc())
+    ).all()
+
+
+def revoke_own_session(user: User, session_id: int) -> None:
+    session = db.session.get(UserSession, session_id)
+    if session is None or session.user_id != user.id:
+        raise NotFound(_l("Session not found."))
+    close_session(session, "revoked_by_user", by=user)
+
+
+# --- Passwords and preferences ---------------------------------------------------------------------------
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Change the password; every other session of the user ends."""
+    if not verify_password(user.password_hash, current):
+        raise ValidationError("current_password", _l("The current password is incorrect."))
+    check_password_policy(new, "new_password")
+    user.password_hash = hash_password(new)
+    user.password_changed_at = clock.now()
+    close_sessions(user, "password_changed", keep=user.current_session)
+    audit.record("password.changed", user)
+
+
+def update_preferences(user: User, language: str, timezone: str) -> None:
+    from portal.core.clock import is_valid_zone
+
+    if language not in current_app.config["LANGUAGES"]:
+        raise ValidationError("language", _l("Choose Korean or English."))
+    if not is_valid_zone(timezone):
+        raise ValidationError("timezone", _l("Choose a time zone from the list."))
+    user.language, user.timezone = language, timezone
+    audit.record("account.preferences_changed", user, details={"language": language, "timezone": timezone})
+
+
+def request_password_reset(email: str) -> None:
+    """Send a reset link if an active account has this e-mail. Says nothing either way."""
+    user = db.session.scalar(select(User).where(User.email == normalise_email(email)))
+    if user is None or not user.active:
+        audit.record("password.reset_requested", details={"known": False})
+        return
+    token = secrets.token_urlsafe(32)
+    now = clock.now()
+    db.session.add(PasswordReset(
+        token_hash=token_digest(token), user_id=user.id, created_at=now,
+        expires_at=now + current_app.config["PASSWORD_RESET_VALIDITY"],
+    ))
+    audit.record("password.reset_requested", user, actor=user, details={"known": True})
+    outbox.enqueue_email(
+        "password_reset", recipient=user.email, language=user.language, user_id=user.id,
+        user=user, link=_absolute_url("accounts.reset_password", token=token),
+        valid_hours=int(current_app.config["PASSWORD_RESET_VALIDITY"].total_seconds() // 3600),
+    )
+
+
+def _reset_for(token: str) -> PasswordReset:
+    reset = db.session.scalar(select(PasswordReset).where(PasswordReset.token_hash == token_digest(token)))
+    if reset is None or reset.used_at is not None or reset.expires_at <= clock.now() or not reset.user.active:
+        raise NotFound(_l("This link is invalid or has expired. Ask for a new one."))
+    return reset
+
+
+def check_reset_token(token: str) -> None:
+    _reset_for(token)
+
+
+def reset_password(token: str, new: str) -> User:
+    """Set a new password from a reset link. Every session ends; the next login still asks for the code."""
+    reset = _reset_for(token)
+    check_password_policy(new, "password")
+    user = reset.user
+    reset.used_at = clock.now()
+    user.password_hash = hash_password(new)
+    user.password_changed_at = clock.now()
+    user.failed_logins, user.locked_until = 0, None
+    close_sessions(user, "password_reset")
+    audit.record("password.reset", user, actor=user)
+    return user
+
+
+def _absolute_url(endpoint: str, **values) -> str:
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    if has_request_context():
+        return base + url_for(endpoint, **values)
+    with current_app.test_request_context():
+        return base + url_for(endpoint, **values)
+
+
+# --- Organisations, invitations, administration ---------------------------------------------------------
+
+def create_organisation(by: User, *, code: str, kind: str, name_ko: str, name_en: str,
+                        country: str, timezone: str) -> Organisation:
+    from portal.core.clock import is_valid_zone
+
+    policy.require(by, "organisation.manage")
+    code = (code or "").strip().upper()
+    if not (2 <= len(code) <= 12 and code.isascii() and code.isalnum()):
+        raise ValidationError("code", _l("Use 2 to 12 Latin letters or digits."))
+    if db.session.scalar(select(Organisation.id).where(Organisation.code == code)):
+        raise ValidationError("code", _l("This code is already used by another organisation."))
+    if kind not in ORGANISATION_KINDS:
+        raise ValidationError("kind", _l("Choose a kind of organisation."))
+    country = (country or "").strip().upper()
+    if len(country) != 2 or not country.isalpha():
+        raise ValidationError("country", _l("Use the two-letter country code (ISO 3166-1), e.g. KR or US."))
+    if not is_valid_zone(timezone):
+        raise ValidationError("timezone", _l("Choose a time zone from the list."))
+    if not name_ko.strip() or not name_en.strip():
+        raise ValidationError("name_ko" if not name_ko.strip() else "name_en", _l("This field is required."))
+    organisation = Organisation(code=code, kind=kind, name_ko=name_ko.strip(), name_en=name_en.strip(),
+                                country=country, timezone=timezone)
+    db.session.add(organisation)
+    db.session.flush()
+    audit.record("organisation.created", organisation, actor=by, details={"code": code, "kind": kind})
+    return organisation
+
+
+def role_fits(role: str, organisation: Organisation) -> bool:
+    kind = policy.ROLES.get(role, "?")
+    return kind is None or kind == organisation.kind
+
+
+def invite(by: User, *, email: str, name: str, organisation: Organisation, role: str,
+           language: str) -> Invitation:
+    """Invite someone to an organisation with a role. A single-use link valid 72 hours goes out by e-mail."""
+    policy.require(by, "user.invite", organisation)
+    email = normalise_email(email)
+    if role not in policy.INVITABLE_ROLES.get(by.role, ()):
+        raise ValidationError("role", _l("You cannot give this role."))
+    if not role_fits(role, organisation):
+        raise ValidationError("role", _l("This role does not fit this kind of organisation."))
+    if not organisation.active:
+        raise ValidationError("organisation", _l("This organisation is deactivated."))
+    if db.session.scalar(select(User.id).where(User.email == email)):
+        raise ValidationError("email", _l("An account with this e-mail address already exists."))
+    if language not in current_app.config["LANGUAGES"]:
+        raise ValidationError("language", _l("Choose Korean or English."))
+    now = clock.now()
+    # A new invitation to the same address replaces any that is still open.
+    db.session.execute(
+        update(Invitation).where(Invitation.email == email, Invitation.accepted_at.is_(None),
+                                 Invitation.revoked_at.is_(None)).values(revoked_at=now)
+    )
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(
+        token_hash=token_digest(token), email=email, name=name.strip(), organisation_id=organisation.id,
+        role=role, language=language, invited_by_id=by.id, created_at=now,
+        expires_at=now + current_app.config["INVITATION_VALIDITY"],
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    audit.record("user.invited", invitation, actor=by, organisation_id=by.organisation_id,
+                 details={"organisation": organisation.code, "role": role})
+    outbox.enqueue_email(
+        "invitation", recipient=email, language=language, invitation=invitation, inviter=by,
+        organisation=organisation, link=_absolute_url("accounts.accept_invitation", token=token),
+        expires_at=invitation.expires_at,
+    )
+    return invitation
+
+
+def invitation_for(token: str) -> Invitation:
+    invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == token_digest(token)))
+    if (invitation is None or invitation.accepted_at is not None or invitation.revoked_at is not None
+            or invitation.expires_at <= clock.now()):
+        raise NotFound(_l("This invitation is invalid, has already been used or has expired. "
+                          "Ask the person who invited you for a new one."))
+    return invitation
+
+
+def accept_invitation(token: str, *, password: str, timezone: str) -> User:
+    """Create the account from an invitation. The user then enrols two-factor authentication."""
+    from portal.core.clock import is_valid_zone
+
+    invitation = invitation_for(token)
+    check_password_policy(password, "password")
+    if not is_valid_zone(timezone):
+        raise ValidationError("timezone", _l("Choose a time zone from the list."))
+    if db.session.scalar(select(User.id).where(User.email == invitation.email)):
+        raise Conflict(_l("An account with this e-mail address already exists."))
+    user = User(
+        email=invitation.email, name=invitation.name, organisation_id=invitation.organisation_id,
+        role=invitation.role, language=invitation.language, timezone=timezone,
+        password_hash=hash_password(password),
+    )
+    db.session.add(user)
+    invitation.accepted_at = clock.now()
+    db.session.flush()
+    audit.record("invitation.accepted", invitation, actor=user)
+    return user
+
+
+def deactivate_user(by: User, user: User) -> None:
+    policy.require(by, "user.deactivate", user)
+    if user.id == by.id:
+        raise Conflict(_l("You cannot deactivate your own account."))
+    if not user.active:
+        raise Conflict(_l("This account is already deactivated."))
+    user.active = False
+    close_sessions(user, "deactivated", by=by)
+    audit.record("user.deactivated", user, actor=by)
+
+
+def reactivate_user(by: User, user: User) -> None:
+    policy.require(by, "user.deactivate", user)
+    if user.active:
+        raise Conflict(_l("This account is already active."))
+    user.active = True
+    audit.record("user.reactivated", user, actor=by)
+
+
+def reset_two_factor(by: User, user: User) -> None:
+    """Clear a user's authenticator and recovery codes; they enrol again at their next login."""
+    policy.require(by, "user.reset_2fa", user)
+    user.totp_secret, user.totp_confirmed_at = None, None
+    db.session.execute(
+        update(RecoveryCode).where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
+        .values(used_at=clock.now())
+    )
+    close_sessions(user, "2fa_reset", by=by)
+    audit.record("2fa.reset", user, actor=by)
+
+
+def change_role(by: User, user: User, role: str) -> None:
+    policy.require(by, "user.deactivate", user)
+    if role not in policy.INVITABLE_ROLES.get(by.role, ()) or not role_fits(role, user.organisation):
+        raise ValidationError("role", _l("You cannot give this role."))
+    if user.id == by.id:
+        raise Conflict(_l("You cannot change your own role."))
+    old = user.role
+    user.role = role
+    close_sessions(user, "role_changed", by=by)
+    audit.record("user.role_changed", user, actor=by, details={"from": old, "to": role})

@@ -1,0 +1,6 @@
+"""Administration: organisations, users, invitations, audit log viewer, outbox."""
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+from portal.admin import views  # noqa: E402,F401

@@ -1,0 +1,134 @@
+"""Command-line tools: `flask --app portal demo seed`, `audit verify|head`, `outbox send`."""
+import json
+import secrets
+import sys
+from pathlib import Path
+
+import click
+import pyotp
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import func, select
+
+from portal.extensions import db
+
+demo = AppGroup("demo", help="Demo data for trying the portal.")
+audit_cli = AppGroup("audit", help="The hash-chained audit log.")
+outbox_cli = AppGroup("outbox", help="Queued e-mails.")
+
+DEMO_ORGANISATIONS = [
+    # code, kind, Korean name, English name, country, time zone
+    ("KCSC", "agency", "방송통신심의위원회", "Korea Communications Standards Commission", "KR", "Asia/Seoul"),
+    ("KNPA", "agency", "경찰청", "Korean National Police Agency", "KR", "Asia/Seoul"),
+    ("GLOBCHAT", "platform", "글로브챗", "GlobeChat Messenger Ltd.", "AE", "Asia/Dubai"),
+    ("VIDSTREAM", "platform", "비드스트림", "VidStream Inc.", "US", "America/Los_Angeles"),
+    ("SECRETARIAT", "secretariat", "디지털성범죄 대응 협의체 사무국",
+     "Secretariat of the Consultative Body on Digital Sex Crimes", "KR", "Asia/Seoul"),
+]
+
+DEMO_USERS = [
+    # role, organisation, e-mail local part, name, language, time zone
+    ("regulator_officer", "KCSC", "officer.kcsc", "김민지", "ko", "Asia/Seoul"),
+    ("regulator_supervisor", "KCSC", "supervisor.kcsc", "박준호", "ko", "Asia/Seoul"),
+    ("regulator_officer", "KNPA", "officer.knpa", "이서연", "ko", "Asia/Seoul"),
+    ("regulator_supervisor", "KNPA", "supervisor.knpa", "최도윤", "ko", "Asia/Seoul"),
+    ("platform_agent", "GLOBCHAT", "agent.globchat", "Amira Haddad", "en", "Asia/Dubai"),
+    ("platform_admin", "GLOBCHAT", "admin.globchat", "Omar Farouk", "en", "Asia/Dubai"),
+    ("platform_agent", "VIDSTREAM", "agent.vidstream", "Jordan Lee", "en", "America/Los_Angeles"),
+    ("platform_admin", "VIDSTREAM", "admin.vidstream", "Priya Raman", "en", "America/Los_Angeles"),
+    ("secretariat", "SECRETARIAT", "secretariat", "정하은", "ko", "Asia/Seoul"),
+    ("system_admin", "SECRETARIAT", "sysadmin", "System Administrator", "en", "Asia/Seoul"),
+]
+
+
+def credentials_path() -> Path:
+    return Path(current_app.instance_path) / "demo-credentials.json"
+
+
+@demo.command("seed")
+@click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when the database has users.")
+def demo_seed(if_empty: bool):
+    """Fill an empty database with demo organisations and users; write instance/demo-credentials.json."""
+    from portal.accounts.models import Organisation, User
+    from portal.accounts.passwords import hash_password
+    from portal.core import audit, clock
+
+    if current_app.config["PORTAL_ENV"] == "production":
+        raise click.ClickException("demo data is refused when PORTAL_ENV=production")
+    if db.session.scalar(select(func.count()).select_from(User)):
+        if if_empty:
+            click.echo("the database already has users: no demo data added")
+            return
+        raise click.ClickException("the database already has users; demo data goes into an empty one only")
+
+    organisations = {}
+    for code, kind, name_ko, name_en, country, zone in DEMO_ORGANISATIONS:
+        organisations[code] = Organisation(code=code, kind=kind, name_ko=name_ko, name_en=name_en,
+                                           country=country, timezone=zone)
+        db.session.add(organisations[code])
+    db.session.flush()
+
+    credentials = []
+    for role, code, local, name, language, zone in DEMO_USERS:
+        password = secrets.token_urlsafe(12)
+        secret = pyotp.random_base32()
+        user = User(email=f"{local}@demo.portal.invalid", name=name, organisation_id=organisations[code].id,
+                    role=role, language=language, timezone=zone, password_hash=hash_password(password),
+                    totp_secret=secret, totp_confirmed_at=clock.now())
+        db.session.add(user)
+        db.session.flush()
+        audit.record("demo.user_created", user, actor=None, organisation_id=user.organisation_id,
+                     details={"role": role})
+        credentials.append({
+            "role": role, "organisation": code, "organisation_kind": organisations[code].kind,
+            "name": name, "email": user.email, "password": password, "totp_secret": secret,
+        })
+    db.session.commit()
+
+    path = credentials_path()
+    path.write_text(json.dumps({"users": credentials}, ensure_ascii=False, indent=2) + "\n")
+    path.chmod(0o600)
+    click.echo(f"demo data created: {len(organisations)} organisations, {len(credentials)} users")
+    click.echo(f"credentials written to {path}")
+
+
+@audit_cli.command("verify")
+def audit_verify():
+    """Exit 0 when the chain holds; otherwise name the first broken row."""
+    from portal.core.audit import verify_chain
+
+    report = verify_chain()
+    if report.ok:
+        click.echo(f"audit chain intact: {report.checked} rows, head {report.head_hash}")
+        return
+    click.echo(f"audit chain BROKEN at row {report.broken_seq}: {report.reason} "
+               f"({report.checked} rows verified before it)", err=True)
+    sys.exit(1)
+
+
+@audit_cli.command("head")
+def audit_head():
+    """Print the latest sequence number and hash, to anchor the chain elsewhere."""
+    from portal.core.audit import GENESIS, AuditHead
+
+    head = db.session.get(AuditHead, 1)
+    seq, digest = (head.seq, head.hash) if head else (0, GENESIS)
+    click.echo(f"{seq} {digest}")
+
+
+@outbox_cli.command("send")
+@click.option("--limit", default=100, show_default=True)
+def outbox_send(limit: int):
+    """Send queued e-mails that are due (needs PORTAL_MAIL_SMTP_HOST)."""
+    from portal.core.outbox import send_pending
+
+    if not current_app.config.get("MAIL_SMTP_HOST"):
+        click.echo("no SMTP host configured (PORTAL_MAIL_SMTP_HOST): messages stay in the outbox")
+        return
+    counts = send_pending(limit)
+    click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))
+
+
+def init_app(app: Flask) -> None:
+    for group in (demo, audit_cli, outbox_cli):
+        app.cli.add_command(group)

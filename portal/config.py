@@ -1,0 +1,48 @@
+"""Default settings. Overridden by instance/config.py, then PORTAL_* environment variables, then tests."""
+from datetime import timedelta
+
+
+class Defaults:
+    PORTAL_ENV = "development"
+    SQLALCHEMY_DATABASE_URI = None  # filled in create_app: SQLite in instance/
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    # Attachments may be up to 20 MB; leave room for the multipart envelope.
+    MAX_CONTENT_LENGTH = 25 * 1024 * 1024
+
+    BABEL_DEFAULT_LOCALE = "ko"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    LANGUAGES = ("ko", "en")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    SESSION_IDLE_TIMEOUT = timedelta(minutes=30)
+    SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)
+    # Flask's own cookie only carries the server-side session id; it must not outlive the absolute timeout.
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+
+    LOGIN_MAX_FAILURES = 5
+    LOGIN_LOCKOUT = timedelta(minutes=15)
+    LOGIN_PENDING_TIMEOUT = timedelta(minutes=5)
+    INVITATION_VALIDITY = timedelta(hours=72)
+    PASSWORD_RESET_VALIDITY = timedelta(hours=1)
+
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = "30 per minute;300 per hour"
+
+    WTF_CSRF_TIME_LIMIT = None  # the CSRF token lives as long as the session, which has its own limits
+
+    # E-mail: messages always go to the outbox; they are sent only when an SMTP host is configured.
+    MAIL_SMTP_HOST = None
+    MAIL_SMTP_PORT = 25
+    MAIL_SMTP_USERNAME = None
+    MAIL_SMTP_PASSWORD = None
+    MAIL_SMTP_STARTTLS = False
+    MAIL_SENDER = "Platform Cooperation Portal <no-reply@portal.invalid>"
+    MAIL_MAX_ATTEMPTS = 8
+    # Links in e-mails are absolute; set this to the public address in production.
+    PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+
+    AUDIT_CSV_MAX_ROWS = 100_000

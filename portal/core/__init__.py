@@ -1,0 +1,1 @@
+"""Mechanisms every domain uses: audit, policy, clock, database types, outbox, forms."""

@@ -1,0 +1,158 @@
+"""Who may do what, asked by name.
+
+Every view states its access with `@access(...)`; a view that does not is refused (deny by default) and a
+test walks the URL map to prove each one does. Permissions are granted to roles here and nowhere else.
+Objects of another organisation answer 404, never 403, so their existence is not revealed.
+"""
+from __future__ import annotations
+
+from functools import wraps
+from typing import Callable, Iterable
+
+from flask import abort, current_app, request
+from flask_login import current_user
+
+from portal.extensions import db
+
+# Roles and the organisation kind each belongs to (None: any kind).
+ROLES: dict[str, str | None] = {
+    "regulator_officer": "agency",
+    "regulator_supervisor": "agency",
+    "platform_agent": "platform",
+    "platform_admin": "platform",
+    "secretariat": "secretariat",
+    "system_admin": None,
+}
+
+REGULATORS = frozenset({"regulator_officer", "regulator_supervisor"})
+PLATFORM = frozenset({"platform_agent", "platform_admin"})
+EVERYONE = frozenset(ROLES)
+
+# The role matrix. A permission names a job; its roles may do it (within the scope rules below).
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "dashboard.view": EVERYONE,
+    "account.manage_own": EVERYONE,
+    "organisation.view": frozenset({"system_admin", "secretariat"}),
+    "organisation.manage": frozenset({"system_admin", "secretariat"}),
+    "user.view": frozenset({"system_admin", "secretariat", "platform_admin"}),
+    "user.invite": frozenset({"system_admin", "secretariat", "platform_admin"}),
+    "user.deactivate": frozenset({"system_admin", "platform_admin"}),
+    "user.reset_2fa": frozenset({"system_admin", "platform_admin"}),
+    "audit.view": frozenset({"system_admin"}),
+    "outbox.view": frozenset({"system_admin"}),
+}
+
+# Roles whose reach is their own organisation only, per permission.
+OWN_ORGANISATION_ONLY: dict[str, frozenset[str]] = {
+    "user.view": frozenset({"platform_admin"}),
+    "user.invite": frozenset({"platform_admin"}),
+    "user.deactivate": frozenset({"platform_admin"}),
+    "user.reset_2fa": frozenset({"platform_admin"}),
+}
+
+# Roles each role may hand out by invitation.
+INVITABLE_ROLES: dict[str, frozenset[str]] = {
+    "system_admin": EVERYONE,
+    "secretariat": EVERYONE - {"system_admin"},
+    "platform_admin": PLATFORM,
+}
+
+PUBLIC = "public"
+AUTHENTICATED = "authenticated"
+# Views that serve the login flow itself: no full session yet.
+LOGIN_FLOW = "login_flow"
+
+
+class PermissionDenied(Exception):
+    def __init__(self, permission: str, obj=None):
+        super().__init__(permission)
+        self.permission = permission
+        self.obj = obj
+
+
+def roles_with(permission: str) -> frozenset[str]:
+    return PERMISSIONS[permission]
+
+
+def can(user, permission: str, obj=None) -> bool:
+    """True when `user` may do `permission`, on `obj` when given."""
+    if permission not in PERMISSIONS:
+        raise KeyError(f"unknown permission {permission!r}")
+    if user is None or not getattr(user, "is_authenticated", False) or not user.active:
+        return False
+    if user.role not in PERMISSIONS[permission]:
+        return False
+    if obj is not None and user.role in OWN_ORGANISATION_ONLY.get(permission, ()):
+        return organisation_of(obj) == user.organisation_id
+    return True
+
+
+def organisation_of(obj) -> int | None:
+    if hasattr(obj, "owning_organisation_id"):
+        return obj.owning_organisation_id
+    return getattr(obj, "organisation_id", None)
+
+
+def require(user, permission: str, obj=None) -> None:
+    """Refuse unless `user` may do `permission` (on `obj`). Another organisation's object: 404."""
+    if can(user, permission, obj):
+        return
+    raise PermissionDenied(permission, obj)
+
+
+def visible(user, obj, permission: str) -> bool:
+    """Whether the object may be shown at all: outside the user's reach it does not exist for them."""
+    return can(user, permission, obj)
+
+
+def scoped(query, model, user, permission: str):
+    """Narrow a select() of `model` to what `user` may see for `permission`."""
+    if user.role in OWN_ORGANISATION_ONLY.get(permission, ()):
+        return query.where(model.organisation_id == user.organisation_id)
+    if user.role not in PERMISSIONS[permission]:
+        return query.where(db.false())
+    return query
+
+
+def access(rule: str) -> Callable:
+    """Declare who may reach a view: PUBLIC, LOGIN_FLOW, AUTHENTICATED, or a permission name."""
+    if rule not in (PUBLIC, AUTHENTICATED, LOGIN_FLOW) and rule not in PERMISSIONS:
+        raise KeyError(f"unknown access rule {rule!r}")
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            return view(*args, **kwargs)
+
+        wrapped.access_rule = rule
+        return wrapped
+
+    return decorate
+
+
+def access_rule_of(endpoint: str) -> str | None:
+    view = current_app.view_functions.get(endpoint)
+    return getattr(view, "access_rule", None)
+
+
+def enforce_access() -> None:
+    """before_request: refuse any view without a declared rule, and apply the declared one."""
+    if request.endpoint is None:
+        return  # 404/405 handled by Flask
+    if request.endpoint == "static" or request.endpoint.endswith(".static"):
+        return  # files of the portal's own look; nothing personal is served this way
+    rule = access_rule_of(request.endpoint)
+    if rule is None:
+        current_app.logger.error("view %s declares no access rule; refused", request.endpoint)
+        raise PermissionDenied("undeclared")
+    if rule in (PUBLIC, LOGIN_FLOW):
+        return
+    if not current_user.is_authenticated:
+        abort(401)
+    if rule == AUTHENTICATED:
+        return
+    require(current_user, rule)
+
+
+def permissions_of(role: str) -> Iterable[str]:
+    return sorted(p for p, roles in PERMISSIONS.items() if role in roles)

@@ -1,0 +1,71 @@
+"""Error pages in the viewer's language with an incident id, and JSON errors under /api/."""
+import logging
+import uuid
+
+from flask import Flask, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+from portal.core import audit
+from portal.core.exceptions import PermissionDenied
+from portal.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def _titles():
+    # Built per request so each is translated into the viewer's language.
+    return {
+        400: _("The request could not be understood."),
+        401: _("Please log in to continue."),
+        403: _("You do not have access to this page."),
+        404: _("The page you asked for does not exist."),
+        405: _("This action is not allowed here."),
+        413: _("The file or form you sent is too large."),
+        429: _("Too many attempts. Please wait a moment and try again."),
+        500: _("Something went wrong on our side."),
+        503: _("The service is temporarily unavailable."),
+    }
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(status: int, incident: str | None = None):
+    incident = incident or uuid.uuid4().hex[:12]
+    if status != 500:
+        log.info("incident %s: %s on %s %s", incident, status, request.method, request.endpoint)
+    message = _titles().get(status) or _("Something went wrong on our side.")
+    code = {401: "unauthorised", 403: "forbidden", 404: "not_found", 429: "rate_limited"}.get(status, f"http_{status}")
+    if wants_json():
+        body = {"error": code, "message": message, "incident": incident}
+        return jsonify(body), status
+    return render_template("errors/error.html", status=status, message=message, incident=incident), status
+
+
+def _denied(exc: PermissionDenied):
+    # Record the refusal on its own: whatever the request had pending is dropped.
+    db.session.rollback()
+    audit.record("access.denied", details={"permission": exc.permission, "endpoint": request.endpoint,
+                                           "method": request.method})
+    db.session.commit()
+    # Another organisation's object is answered as if it did not exist.
+    return error_response(404 if exc.obj is not None else 403)
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(PermissionDenied, _denied)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        if exc.code == 401 and not wants_json():
+            return redirect(url_for("accounts.login", next=request.full_path.rstrip("?") if request.method == "GET" else None))
+        return error_response(exc.code or 500)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        incident = uuid.uuid4().hex[:12]
+        log.exception("incident %s on %s %s", incident, request.method, request.endpoint)
+        db.session.rollback()
+        return error_response(500, incident)

@@ -1,0 +1,71 @@
+"""Languages and time zones of the viewer, and the template helpers that format for them.
+
+Language: ?lang= -> the user's setting -> the session -> Accept-Language -> Korean.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import current_app, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+
+from portal.core import clock
+
+LANGUAGE_NAMES = {"ko": "한국어", "en": "English"}
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    asked = request.args.get("lang")
+    if asked in languages:
+        return asked
+    if current_user and current_user.is_authenticated and current_user.language in languages:
+        return current_user.language
+    if session.get("lang") in languages:
+        return session["lang"]
+    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str:
+    if current_user and current_user.is_authenticated:
+        return current_user.timezone
+    return "Asia/Seoul"
+
+
+def current_language() -> str:
+    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+def viewer_zone() -> str:
+    return select_timezone()
+
+
+def moment(value, fmt: str = "medium") -> str:
+    """Template filter: a UTC time shown in KST with the viewer's zone beside it."""
+    return clock.format_moment(value, viewer_zone(), fmt)
+
+
+def moment_in(value, zone: str | None, fmt: str = "medium") -> str:
+    """Template filter: a UTC time in KST and in a given zone (an e-mail's recipient's)."""
+    return clock.format_moment(value, zone, fmt)
+
+
+def check_catalogues(app) -> list[str]:
+    """Compiled catalogues the app needs; returns what is missing (checked at start-up, like SecureDrop)."""
+    translations = Path(app.root_path) / "translations"
+    missing = []
+    for language in app.config["LANGUAGES"]:
+        mo = translations / language / "LC_MESSAGES" / "messages.mo"
+        if not mo.exists():
+            missing.append(str(mo))
+    return missing
+
+
+def init_app(app) -> None:
+    missing = check_catalogues(app)
+    if missing:
+        app.logger.warning("compiled message catalogues missing (run `make translations`): %s", missing)
+    app.jinja_env.filters["moment"] = moment
+    app.jinja_env.filters["moment_in"] = moment_in
+    app.jinja_env.globals.update(current_language=current_language, LANGUAGE_NAMES=LANGUAGE_NAMES)

@@ -1,0 +1,27 @@
+"""The main menu: each entry shows only to the roles whose permission it needs."""
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from portal.core import policy
+
+# (endpoint, label, permission). Domains add their entries with `add`.
+ENTRIES: list[tuple[str, object, str]] = [
+    ("dashboard.home", _l("Home"), "dashboard.view"),
+    ("admin.organisations", _l("Organisations"), "organisation.view"),
+    ("admin.users", _l("Users"), "user.view"),
+    ("admin.audit_log", _l("Audit log"), "audit.view"),
+    ("admin.outbox", _l("Outbox"), "outbox.view"),
+    ("accounts.account", _l("My account"), "account.manage_own"),
+]
+
+
+def main_menu() -> list[tuple[str, str]]:
+    if not current_user.is_authenticated:
+        return []
+    return [(endpoint, str(label)) for endpoint, label, permission in ENTRIES
+            if policy.can(current_user, permission)]
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals["main_menu"] = main_menu

@@ -1,0 +1,105 @@
+"""Fixtures in the style of the Flask tutorial: app, client, runner, and helpers to log in.
+
+Each test gets a clean database: on SQLite a copy of a template file made once per run; on PostgreSQL
+(PORTAL_TEST_DATABASE_URL) the schema is made once and every table is truncated before each test.
+"""
+import os
+import shutil
+
+import pytest
+from sqlalchemy import text
+
+from portal import create_app
+from portal.extensions import db
+
+PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
+
+
+def _config(uri: str, instance_path) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": uri,
+        "INSTANCE_PATH": str(instance_path),
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "PUBLIC_BASE_URL": "http://portal.test",
+        "SERVER_NAME": None,
+    }
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory):
+    instance = tmp_path_factory.mktemp("template-instance")
+    if PG_URL:
+        app = create_app(_config(PG_URL, instance))
+        with app.app_context():
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+            db.create_all()
+            db.engine.dispose()
+        yield PG_URL
+        return
+    path = instance / "template.sqlite3"
+    app = create_app(_config(f"sqlite:///{path}", instance))
+    with app.app_context():
+        db.create_all()
+        db.engine.dispose()
+    yield path
+
+
+def _truncate_all() -> None:
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    db.session.commit()
+
+
+@pytest.fixture
+def app(database_template, tmp_path):
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    if PG_URL:
+        application = create_app(_config(PG_URL, instance))
+        with application.app_context():
+            _truncate_all()
+    else:
+        path = instance / "portal.sqlite3"
+        shutil.copyfile(database_template, path)
+        application = create_app(_config(f"sqlite:///{path}", instance))
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context for tests that call services directly."""
+    with app.test_request_context():
+        yield
+
+
+@pytest.fixture
+def make(app):
+    """Factories bound to the test's app: make.organisation(...), make.user(...)."""
+    from tests.factories import Factories
+
+    return Factories(app)
+
+
+@pytest.fixture
+def auth(client, make):
+    from tests.factories import Auth
+
+    return Auth(client, make)
