@@ -56,17 +56,23 @@ def _truncate_all() -> None:
 
 
 @pytest.fixture
-def app(database_template, tmp_path):
+def app_config():
+    """Override in a test module (or parametrise) to change settings for the `app` fixture."""
+    return {}
+
+
+@pytest.fixture
+def app(database_template, tmp_path, app_config):
     instance = tmp_path / "instance"
     instance.mkdir()
     if PG_URL:
-        application = create_app(_config(PG_URL, instance))
+        application = create_app({**_config(PG_URL, instance), **app_config})
         with application.app_context():
             _truncate_all()
     else:
         path = instance / "portal.sqlite3"
         shutil.copyfile(database_template, path)
-        application = create_app(_config(f"sqlite:///{path}", instance))
+        application = create_app({**_config(f"sqlite:///{path}", instance), **app_config})
     yield application
     with application.app_context():
         db.session.remove()

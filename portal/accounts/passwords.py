@@ -35,8 +35,18 @@ def check_password_policy(password: str, field: str = "password") -> None:
         raise ValidationError(field, _l("Use at least %(n)d characters.", n=MIN_LENGTH))
     if len(password) > MAX_LENGTH:
         raise ValidationError(field, _l("Use at most %(n)d characters.", n=MAX_LENGTH))
-    if password.lower() in _common_passwords() or len(set(password)) <= 2:
+    if is_common(password):
         raise ValidationError(field, _l("This password is too common. Choose another."))
+
+
+def is_common(password: str) -> bool:
+    """On the list, or a listed word padded with digits and symbols ("iloveyou2026!"), or one repeated character."""
+    lowered = password.lower()
+    common = _common_passwords()
+    if lowered in common or len(set(lowered)) <= 2:
+        return True
+    core = lowered.strip("0123456789!@#$%^&*()-_=+.,?~ ")
+    return len(core) >= 4 and core in common
 
 
 def hash_password(password: str) -> str:

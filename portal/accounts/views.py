@@ -31,8 +31,8 @@ PENDING = "pending_login"
 def load_user(token: str):
     """Flask-Login's loader: the cookie carries a server-side session token."""
     user = services.load_session(token)
-    if db.session.dirty or db.session.new:
-        db.session.commit()  # idle/expiry bookkeeping; nothing else is pending this early in a request
+    # Expiry and activity bookkeeping is its own transaction: nothing else is pending this early.
+    db.session.commit()
     return user
 
 

@@ -40,6 +40,20 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "user.reset_2fa": frozenset({"system_admin", "platform_admin"}),
     "audit.view": frozenset({"system_admin"}),
     "outbox.view": frozenset({"system_admin"}),
+    # --- Formal requests (portal/requests) ---------------------------------------------------------
+    # Agencies reach the requests they issue, platforms those addressed to them (once issued).
+    "request.view": REGULATORS | PLATFORM,
+    "request.draft": REGULATORS,  # create, edit, delete drafts, submit them for approval
+    "request.approve": frozenset({"regulator_supervisor"}),  # approve and issue, or send back
+    "request.withdraw": REGULATORS,
+    "request.close": REGULATORS,  # close, reopen
+    "request.note": REGULATORS,  # internal notes the platform never sees
+    "request.respond": PLATFORM,  # acknowledge, outcomes, submit the response, ask for an extension
+    "request.decide_extension": frozenset({"regulator_supervisor"}),
+    "request.message": REGULATORS | PLATFORM,
+    "request.attach": REGULATORS | PLATFORM,
+    "legal_basis.manage": frozenset({"system_admin", "secretariat"}),
+    "deadline_policy.manage": frozenset({"system_admin", "secretariat"}),
 }
 
 # Roles whose reach is their own organisation only, per permission.
@@ -48,6 +62,11 @@ OWN_ORGANISATION_ONLY: dict[str, frozenset[str]] = {
     "user.invite": frozenset({"platform_admin"}),
     "user.deactivate": frozenset({"platform_admin"}),
     "user.reset_2fa": frozenset({"platform_admin"}),
+    # --- Formal requests: every role reaches only its own organisation's side of a request ----------
+    **{permission: REGULATORS | PLATFORM for permission in (
+        "request.view", "request.draft", "request.approve", "request.withdraw", "request.close",
+        "request.note", "request.respond", "request.decide_extension", "request.message", "request.attach",
+    )},
 }
 
 # Roles each role may hand out by invitation.
@@ -83,11 +102,15 @@ def can(user, permission: str, obj=None) -> bool:
     if user.role not in PERMISSIONS[permission]:
         return False
     if obj is not None and user.role in OWN_ORGANISATION_ONLY.get(permission, ()):
-        return organisation_of(obj) == user.organisation_id
+        return organisation_of(obj, user) == user.organisation_id
     return True
 
 
-def organisation_of(obj) -> int | None:
+def organisation_of(obj, user=None) -> int | None:
+    # An object shared by two organisations (a request: its agency and its platform) names the one
+    # through which this user reaches it, or None when the user's organisation has no side in it.
+    if user is not None and hasattr(obj, "owning_organisation_id_for"):
+        return obj.owning_organisation_id_for(user)
     if hasattr(obj, "owning_organisation_id"):
         return obj.owning_organisation_id
     return getattr(obj, "organisation_id", None)
@@ -107,10 +130,12 @@ def visible(user, obj, permission: str) -> bool:
 
 def scoped(query, model, user, permission: str):
     """Narrow a select() of `model` to what `user` may see for `permission`."""
-    if user.role in OWN_ORGANISATION_ONLY.get(permission, ()):
-        return query.where(model.organisation_id == user.organisation_id)
     if user.role not in PERMISSIONS[permission]:
         return query.where(db.false())
+    if user.role in OWN_ORGANISATION_ONLY.get(permission, ()):
+        if hasattr(model, "scope_clause_for"):  # shared objects say which side the user is on
+            return query.where(model.scope_clause_for(user))
+        return query.where(model.organisation_id == user.organisation_id)
     return query
 
 
@@ -131,8 +156,16 @@ def access(rule: str) -> Callable:
 
 
 def access_rule_of(endpoint: str) -> str | None:
-    view = current_app.view_functions.get(endpoint)
-    return getattr(view, "access_rule", None)
+    return access_rule_of_view(current_app, endpoint)
+
+
+def access_rule_of_view(app, endpoint: str) -> str | None:
+    return getattr(app.view_functions.get(endpoint), "access_rule", None)
+
+
+def can_role(role: str, permission: str) -> bool:
+    """The bare matrix, before any scope rule."""
+    return role in PERMISSIONS[permission]
 
 
 def enforce_access() -> None:
