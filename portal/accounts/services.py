@@ -306,14 +306,19 @@ def change_password(user: User, current: str, new: str) -> None:
 
 
 def update_preferences(user: User, language: str, timezone: str) -> None:
-    from portal.core.clock import is_valid_zone
-
     if language not in current_app.config["LANGUAGES"]:
         raise ValidationError("language", _l("Choose Korean or English."))
-    if not is_valid_zone(timezone):
+    if not clock.is_valid_zone(timezone):
         raise ValidationError("timezone", _l("Choose a time zone from the list."))
     user.language, user.timezone = language, timezone
     audit.record("account.preferences_changed", user, details={"language": language, "timezone": timezone})
+
+
+def set_language(user: User, language: str) -> None:
+    """The language switcher: the user's own setting wins over the session, so it is saved there."""
+    if language not in current_app.config["LANGUAGES"]:
+        raise ValidationError("language", _l("Choose Korean or English."))
+    user.language = language
 
 
 def request_password_reset(email: str) -> None:
@@ -373,8 +378,6 @@ def _absolute_url(endpoint: str, **values) -> str:
 
 def create_organisation(by: User, *, code: str, kind: str, name_ko: str, name_en: str,
                         country: str, timezone: str) -> Organisation:
-    from portal.core.clock import is_valid_zone
-
     policy.require(by, "organisation.manage")
     code = (code or "").strip().upper()
     if not (2 <= len(code) <= 12 and code.isascii() and code.isalnum()):
@@ -386,7 +389,7 @@ def create_organisation(by: User, *, code: str, kind: str, name_ko: str, name_en
     country = (country or "").strip().upper()
     if len(country) != 2 or not country.isalpha():
         raise ValidationError("country", _l("Use the two-letter country code (ISO 3166-1), e.g. KR or US."))
-    if not is_valid_zone(timezone):
+    if not clock.is_valid_zone(timezone):
         raise ValidationError("timezone", _l("Choose a time zone from the list."))
     if not name_ko.strip() or not name_en.strip():
         raise ValidationError("name_ko" if not name_ko.strip() else "name_en", _l("This field is required."))
@@ -453,11 +456,9 @@ def invitation_for(token: str) -> Invitation:
 
 def accept_invitation(token: str, *, password: str, timezone: str) -> User:
     """Create the account from an invitation. The user then enrols two-factor authentication."""
-    from portal.core.clock import is_valid_zone
-
     invitation = invitation_for(token)
     check_password_policy(password, "password")
-    if not is_valid_zone(timezone):
+    if not clock.is_valid_zone(timezone):
         raise ValidationError("timezone", _l("Choose a time zone from the list."))
     if db.session.scalar(select(User.id).where(User.email == invitation.email)):
         raise Conflict(_l("An account with this e-mail address already exists."))

@@ -1,5 +1,6 @@
 """One place for time: the portal stores aware UTC datetimes and shows KST beside the viewer's zone."""
 from datetime import datetime, timezone
+from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from flask_babel import format_datetime
@@ -13,31 +14,28 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def is_valid_zone(name: str) -> bool:
-    return name in _zones()
-
-
-_ZONES: frozenset[str] | None = None
-
-
+@lru_cache(maxsize=1)
 def _zones() -> frozenset[str]:
-    global _ZONES
-    if _ZONES is None:
-        _ZONES = frozenset(available_timezones())
-    return _ZONES
+    return frozenset(available_timezones())
 
 
-def zone_choices() -> list[str]:
-    return sorted(z for z in _zones() if "/" in z and not z.startswith(("Etc/", "SystemV/", "posix/", "right/")))
+def is_valid_zone(name: str | None) -> bool:
+    return bool(name) and name in _zones()
+
+
+@lru_cache(maxsize=1)
+def zone_choices() -> tuple[str, ...]:
+    """IANA zones people pick from (Area/City), sorted."""
+    skip = ("Etc/", "SystemV/", "posix/", "right/")
+    return tuple(sorted(z for z in _zones() if "/" in z and not z.startswith(skip)))
 
 
 def in_zone(moment: datetime, zone: str | ZoneInfo) -> datetime:
-    tz = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
-    return moment.astimezone(tz)
+    return moment.astimezone(zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone))
 
 
 def format_moment(moment: datetime | None, zone: str | None = None, fmt: str = "medium") -> str:
-    """Format an aware datetime in KST and, when it differs, in `zone` as well (the viewer's)."""
+    """Format an aware datetime in KST and, when its offset differs, in `zone` too (the viewer's)."""
     if moment is None:
         return ""
     kst = _fmt(moment, KST, fmt)
@@ -47,4 +45,5 @@ def format_moment(moment: datetime | None, zone: str | None = None, fmt: str = "
 
 
 def _fmt(moment: datetime, tz: ZoneInfo, fmt: str) -> str:
+    # Babel formats the wall-clock time it is given; the zone is named by the caller.
     return format_datetime(moment.astimezone(tz).replace(tzinfo=None), fmt, rebase=False)

@@ -38,6 +38,8 @@ def choose_language():
     if language in current_app.config["LANGUAGES"]:
         session["lang"] = language
         if current_user.is_authenticated:
-            current_user.language = language
+            from portal.accounts.services import set_language
+
+            set_language(current_user, language)
             db.session.commit()
     return redirect(safe_next(request.form.get("next"), url_for("dashboard.home")))
