@@ -52,9 +52,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from portal.accounts import bp as accounts_bp
     from portal.admin import bp as admin_bp
     from portal.dashboard import bp as dashboard_bp
+    from portal.requests import bp as requests_bp
     from portal.site import bp as site_bp
 
-    for blueprint in (site_bp, accounts_bp, dashboard_bp, admin_bp):
+    for blueprint in (site_bp, accounts_bp, dashboard_bp, admin_bp, requests_bp):
         app.register_blueprint(blueprint)
 
     from portal.core.policy import enforce_access

@@ -1,4 +1,4 @@
-"""Command-line tools: `flask --app portal demo seed`, `audit verify|head`, `outbox send`."""
+"""Command-line tools: `flask --app portal demo seed`, `audit verify|head`, `outbox send`, `tick`, `worker`."""
 import json
 import secrets
 import sys
@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 import pyotp
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 
 from portal.extensions import db
@@ -83,12 +83,16 @@ def demo_seed(if_empty: bool):
             "role": role, "organisation": code, "organisation_kind": organisations[code].kind,
             "name": name, "email": user.email, "password": password, "totp_secret": secret,
         })
+    from portal.requests.demo import seed_requests
+
+    demo_requests = seed_requests()
     db.session.commit()
 
     path = credentials_path()
     path.write_text(json.dumps({"users": credentials}, ensure_ascii=False, indent=2) + "\n")
     path.chmod(0o600)
-    click.echo(f"demo data created: {len(organisations)} organisations, {len(credentials)} users")
+    click.echo(f"demo data created: {len(organisations)} organisations, {len(credentials)} users, "
+               f"{demo_requests} requests")
     click.echo(f"credentials written to {path}")
 
 
@@ -129,6 +133,53 @@ def outbox_send(limit: int):
     click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))
 
 
+# --- Formal requests: deadlines and the worker ------------------------------------------------------------
+
+@click.command("tick")
+@with_appcontext
+def tick():
+    """Mark overdue requests, send reminders and escalations (idempotent; run every minute or from cron)."""
+    from portal.requests.services import tick as run_tick
+
+    counts = run_tick()
+    db.session.commit()
+    click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))
+
+
+@click.command("worker")
+@click.option("--interval", default=60.0, show_default=True, help="Seconds between rounds.")
+@click.option("--iterations", default=0, show_default=True, help="Stop after this many rounds (0: never).")
+@with_appcontext
+def worker(interval: float, iterations: int):
+    """Every `interval` seconds: the deadline tick, then send what the outbox has due."""
+    import logging
+    import time
+
+    from portal.core.outbox import send_pending
+    from portal.requests.services import tick as run_tick
+
+    log = logging.getLogger("portal.worker")
+    done = 0
+    while True:
+        started = time.monotonic()
+        try:
+            counts = run_tick()
+            db.session.commit()
+            sent = send_pending()
+            click.echo(f"tick {counts}; outbox {sent}")
+        except Exception:  # one failed round must not stop the worker; the next one retries
+            db.session.rollback()
+            log.exception("worker round failed")
+        finally:
+            db.session.remove()
+        done += 1
+        if iterations and done >= iterations:
+            return
+        time.sleep(max(0.0, interval - (time.monotonic() - started)))
+
+
 def init_app(app: Flask) -> None:
     for group in (demo, audit_cli, outbox_cli):
         app.cli.add_command(group)
+    app.cli.add_command(tick)
+    app.cli.add_command(worker)

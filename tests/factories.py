@@ -108,3 +108,84 @@ class Auth:
 
     def logout(self, client=None):
         return (client or self.client).post("/logout")
+
+
+# ==========================================================================================================
+# Formal requests (portal/requests): parties to a request and requests walked to a given state through the
+# real services, so each made request has the events, audit rows and deadline a real one would have.
+# ==========================================================================================================
+
+@dataclass
+class Parties:
+    agency: int
+    platform: int
+    officer: Made
+    supervisor: Made
+    agent: Made
+    platform_admin: Made
+
+
+# The steps that take a new draft to each state through the services.
+_PATHS = {
+    "draft": (),
+    "awaiting_approval": ("submit",),
+    "issued": ("submit", "issue"),
+    "acknowledged": ("submit", "issue", "acknowledge"),
+    "responded_partly": ("submit", "issue", "acknowledge", "answer_first", "respond"),
+    "responded_fully": ("submit", "issue", "acknowledge", "answer_all", "respond"),
+    "closed": ("submit", "issue", "acknowledge", "answer_all", "respond", "close"),
+    "withdrawn": ("submit", "issue", "withdraw"),
+}
+
+
+class Factories(Factories):  # noqa: F811 -- the accounts factories, extended with requests
+    def parties(self, *, agency_code: str | None = None, platform_timezone: str = "America/Los_Angeles",
+                language: str = "en", platform: int | None = None) -> Parties:
+        """An agency (officer, supervisor) and a platform (agent, admin); `platform` reuses one."""
+        n = next(_counter)
+        agency = self.organisation("agency", code=agency_code or f"AG{n}")
+        platform = platform or self.organisation("platform", timezone=platform_timezone)
+        return Parties(
+            agency=agency, platform=platform,
+            officer=self.user("regulator_officer", agency, language=language),
+            supervisor=self.user("regulator_supervisor", agency, language=language),
+            agent=self.user("platform_agent", platform, language=language, timezone=platform_timezone),
+            platform_admin=self.user("platform_admin", platform, language=language, timezone=platform_timezone),
+        )
+
+    def request(self, parties: Parties | None = None, status: str = "issued", *,
+                urls: tuple[str, ...] = ("https://example.com/a", "https://example.com/b"),
+                request_type: str = "removal", category: str = "deepfake", priority: str = "standard",
+                reason: str = "test reason") -> int:
+        """A request of `parties` (made if not given) walked to `status`; returns its id."""
+        from portal.requests import services
+        from portal.requests.urls import parse_lines
+
+        parties = parties or self.parties()
+        with self.app.test_request_context():
+            officer, supervisor = db.session.get(User, parties.officer.id), db.session.get(User, parties.supervisor.id)
+            agent = db.session.get(User, parties.agent.id)
+            req = services.create_draft(
+                officer, platform_id=parties.platform, request_type=request_type, category=category,
+                priority=priority, legal_basis_id=None, legal_basis_text="Act on Test, Art. 1",
+                summary_ko="시험 요청", summary_en="Test request")
+            if urls:
+                services.add_items(officer, req, parse_lines("\n".join(urls)))
+            for step in _PATHS[status]:
+                if step == "submit":
+                    services.submit_for_approval(officer, req)
+                elif step == "issue":
+                    services.issue_request(supervisor, req)
+                elif step == "acknowledge":
+                    services.acknowledge(agent, req)
+                elif step in ("answer_first", "answer_all"):
+                    items = services.items_page(req, 0, 1 if step == "answer_first" else 10_000)
+                    services.set_outcomes(agent, req, [item.id for item in items], "removed")
+                elif step == "respond":
+                    services.submit_response(agent, req)
+                elif step == "close":
+                    services.close(officer, req)
+                elif step == "withdraw":
+                    services.withdraw(officer, req, reason)
+            db.session.commit()
+            return req.id

@@ -100,8 +100,8 @@ def _as_email(message: OutboxMessage) -> EmailMessage:
     email["Subject"] = message.subject
     email["Date"] = formatdate(localtime=False)
     email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}")
-    email["Content-Language"] = message.language
     email.set_content(message.body_text)
+    email["Content-Language"] = message.language  # after set_content, which would drop it
     return email
 
 

@@ -8,6 +8,9 @@ from portal.core import policy
 # (endpoint, label, permission). Domains add their entries with `add`.
 ENTRIES: list[tuple[str, object, str]] = [
     ("dashboard.home", _l("Home"), "dashboard.view"),
+    ("requests.index", _l("Requests"), "request.view"),
+    ("requests.new", _l("New request"), "request.draft"),
+    ("requests.settings", _l("Request settings"), "legal_basis.manage"),
     ("admin.organisations", _l("Organisations"), "organisation.view"),
     ("admin.users", _l("Users"), "user.view"),
     ("admin.audit_log", _l("Audit log"), "audit.view"),

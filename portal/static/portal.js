@@ -9,4 +9,20 @@ document.addEventListener("DOMContentLoaded", () => {
       button.dataset.copied = "true";
     });
   });
+
+  // Deadline countdowns: the server renders the text; this keeps it current. Labels come translated
+  // in data attributes ("{span}" is replaced).
+  const countdowns = document.querySelectorAll(".portal-countdown[data-deadline]");
+  const span = (ms, el) => {
+    const minutes = Math.floor(Math.abs(ms) / 60000);
+    const days = Math.floor(minutes / 1440), hours = Math.floor((minutes % 1440) / 60), mins = minutes % 60;
+    const d = days ? el.dataset.labelDays.replace("{days}", days) + " " : "";
+    return days ? `${d}${hours} h` : `${hours} h ${mins} min`;
+  };
+  const refresh = () => countdowns.forEach((el) => {
+    const ms = new Date(el.dataset.deadline).getTime() - Date.now();
+    const label = ms >= 0 ? el.dataset.labelLeft : el.dataset.labelOverdue;
+    el.textContent = label.replace("{span}", span(ms, el));
+  });
+  if (countdowns.length) setInterval(refresh, 30000);
 });

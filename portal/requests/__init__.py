@@ -1,0 +1,16 @@
+"""Formal requests: agencies issue takedown, blocking, preservation and information requests to
+platforms, which acknowledge and answer them item by item within a deadline."""
+from flask import Blueprint
+
+bp = Blueprint("requests", __name__, url_prefix="/requests")
+
+from portal.requests import views  # noqa: E402,F401
+
+
+@bp.app_context_processor
+def _labels():
+    from portal.requests import deadlines
+    from portal.requests.labels import TEMPLATE_HELPERS
+
+    return {**TEMPLATE_HELPERS, "deadline_explanation": deadlines.explanation,
+            "deadline_countdown": deadlines.countdown}

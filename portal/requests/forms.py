@@ -1,0 +1,110 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, DateTimeLocalField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from portal.requests.labels import (
+    CATEGORY_LABELS,
+    OUTCOME_LABELS,
+    PRIORITY_LABELS,
+    STATUS_LABELS,
+    TYPE_LABELS,
+    choices,
+)
+
+
+def _blank(label):
+    return [("", str(label))]
+
+
+class DraftForm(FlaskForm):
+    platform_id = SelectField(_l("Platform"), coerce=int, validators=[DataRequired()])
+    request_type = SelectField(_l("Type"), choices=lambda: choices(TYPE_LABELS))
+    category = SelectField(_l("Category"), choices=lambda: choices(CATEGORY_LABELS))
+    priority = SelectField(_l("Priority"), choices=lambda: choices(PRIORITY_LABELS), default="standard")
+    legal_basis_id = SelectField(_l("Legal basis"), coerce=lambda v: int(v) if v else None)
+    legal_basis_text = TextAreaField(_l("Legal basis, in your words"), validators=[Length(max=10000)])
+    # Translators: the Korean summary is the authoritative text of the request.
+    summary_ko = TextAreaField(_l("Summary in Korean (authoritative)"), validators=[DataRequired(), Length(max=10000)])
+    summary_en = TextAreaField(_l("Summary in English"), validators=[DataRequired(), Length(max=10000)])
+    submit = SubmitField(_l("Save the draft"))
+
+
+class ItemsForm(FlaskForm):
+    lines = TextAreaField(_l("Addresses, one per line"), render_kw={"rows": 8, "spellcheck": "false"})
+    csv_file = FileField(_l("Or a CSV file (columns url, sha256, md5, pdq, note)"))
+    submit = SubmitField(_l("Add the items"))
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
+    submit = SubmitField(_l("Confirm"))
+
+
+class ButtonForm(FlaskForm):
+    """A state change with nothing to enter: POST with a CSRF token."""
+    submit = SubmitField(_l("Confirm"))
+
+
+class OutcomeForm(FlaskForm):
+    outcome = SelectField(_l("Outcome"), choices=lambda: choices(OUTCOME_LABELS))
+    decline_reason = TextAreaField(_l("Reason for declining"), validators=[Length(max=2000)])
+    submit = SubmitField(_l("Record the outcome"))
+
+
+class ExtensionForm(FlaskForm):
+    reason = TextAreaField(_l("Why more time is needed"), validators=[DataRequired(), Length(max=2000)])
+    submit = SubmitField(_l("Ask for an extension"))
+
+
+class GrantForm(FlaskForm):
+    # Translators: the date and time are entered in Korea Standard Time.
+    new_deadline = DateTimeLocalField(_l("New deadline (KST)"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
+    reason = TextAreaField(_l("Remarks"), validators=[Optional(), Length(max=2000)])
+    submit = SubmitField(_l("Grant the extension"))
+
+
+class MessageForm(FlaskForm):
+    body = TextAreaField(_l("Message"), validators=[DataRequired(), Length(max=10000)], render_kw={"rows": 4})
+    submit = SubmitField(_l("Send the message"))
+
+
+class NoteForm(FlaskForm):
+    body = TextAreaField(_l("Internal note (only your agency sees it)"), validators=[DataRequired(), Length(max=10000)],
+                         render_kw={"rows": 3})
+    submit = SubmitField(_l("Add the note"))
+
+
+class AttachmentForm(FlaskForm):
+    file = FileField(_l("Document (PDF, plain text or CSV, at most 20 MB)"))
+    submit = SubmitField(_l("Attach"))
+
+
+class SearchForm(FlaskForm):
+    # Posted, never put in the address bar: a reported address must not end up in a query string.
+    q = StringField(_l("Reference or reported address"), validators=[DataRequired(), Length(max=2048)])
+    submit = SubmitField(_l("Search"))
+
+
+class FilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET form that changes nothing
+
+    status = SelectField(_l("Status"), choices=lambda: [("open", str(_l("Open (answer due)"))), ("all", str(_l("All")))]
+                         + [(k, str(v)) for k, v in STATUS_LABELS.items() if k not in ("draft", "awaiting_approval")],
+                         default="open")
+    request_type = SelectField(_l("Type"), choices=lambda: _blank(_l("Any type")) + choices(TYPE_LABELS), default="")
+    priority = SelectField(_l("Priority"), choices=lambda: _blank(_l("Any priority")) + choices(PRIORITY_LABELS),
+                           default="")
+    category = SelectField(_l("Category"), choices=lambda: _blank(_l("Any category")) + choices(CATEGORY_LABELS),
+                           default="")
+    overdue = BooleanField(_l("Overdue only"))
+    submit = SubmitField(_l("Filter"))
+
+
+class LegalBasisForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)])
+    name_ko = StringField(_l("Name in Korean"), validators=[DataRequired(), Length(max=300)])
+    name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=300)])
+    submit = SubmitField(_l("Add the legal basis"))

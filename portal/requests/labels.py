@@ -1,0 +1,102 @@
+"""Names of request types, categories, priorities, statuses and outcomes as users read them."""
+from flask_babel import lazy_gettext as _l
+
+TYPE_LABELS = {
+    "removal": _l("Removal"),
+    # Translators: a request to block access to content from Korea (geo-blocking), not worldwide removal.
+    "blocking": _l("Blocking of access in Korea"),
+    "preservation": _l("Data preservation"),
+    "information": _l("Information"),
+}
+CATEGORY_LABELS = {
+    "deepfake": _l("Sexual deepfake"),
+    "ncii": _l("Non-consensual intimate imagery"),
+    "csam": _l("Child sexual abuse material"),
+    "other": _l("Other"),
+}
+PRIORITY_LABELS = {"urgent": _l("Urgent"), "standard": _l("Standard")}
+STATUS_LABELS = {
+    "draft": _l("Draft"),
+    "awaiting_approval": _l("Awaiting approval"),
+    "issued": _l("Issued"),
+    "acknowledged": _l("Acknowledged"),
+    "responded_partly": _l("Partly answered"),
+    "responded_fully": _l("Fully answered"),
+    "closed": _l("Closed"),
+    "withdrawn": _l("Withdrawn"),
+}
+OUTCOME_LABELS = {
+    "removed": _l("Removed"),
+    "blocked_kr": _l("Blocked in Korea"),
+    "restricted": _l("Restricted"),
+    "not_found": _l("Not found"),
+    "declined": _l("Declined"),
+    "needs_information": _l("Needs information"),
+}
+EVENT_LABELS = {
+    "drafted": _l("Draft created"),
+    "submit": _l("Submitted for approval"),
+    "send_back": _l("Sent back to the drafter"),
+    "issue": _l("Approved and issued"),
+    "withdraw": _l("Withdrawn"),
+    "acknowledge": _l("Acknowledged by the platform"),
+    "respond": _l("Response submitted"),
+    "close": _l("Closed"),
+    "reopen": _l("Reopened"),
+    "extension_requested": _l("Extension requested"),
+    "extension_granted": _l("Extension granted"),
+    "extension_refused": _l("Extension refused"),
+    "reminder_sent": _l("Deadline reminder sent"),
+    "overdue": _l("Deadline passed"),
+    "very_overdue": _l("Very overdue: escalated"),
+}
+EXTENSION_STATUS_LABELS = {"pending": _l("Waiting for a decision"), "granted": _l("Granted"),
+                           "refused": _l("Refused")}
+
+
+def _label(labels: dict, key) -> str:
+    return str(labels.get(key, key or ""))
+
+
+def type_name(value) -> str:
+    return _label(TYPE_LABELS, value)
+
+
+def category_name(value) -> str:
+    return _label(CATEGORY_LABELS, value)
+
+
+def priority_name(value) -> str:
+    return _label(PRIORITY_LABELS, value)
+
+
+def status_name(value) -> str:
+    return _label(STATUS_LABELS, value)
+
+
+def outcome_name(value) -> str:
+    return _label(OUTCOME_LABELS, value)
+
+
+def event_name(value) -> str:
+    return _label(EVENT_LABELS, value)
+
+
+def extension_status_name(value) -> str:
+    return _label(EXTENSION_STATUS_LABELS, value)
+
+
+def outcome_label_map() -> dict[str, str]:
+    """Every outcome's name in the current language, translated once (for long tables)."""
+    return {key: str(label) for key, label in OUTCOME_LABELS.items()}
+
+
+def choices(labels: dict) -> list[tuple[str, str]]:
+    return [(key, str(label)) for key, label in labels.items()]
+
+
+TEMPLATE_HELPERS = {
+    "type_name": type_name, "category_name": category_name, "priority_name": priority_name,
+    "status_name": status_name, "outcome_name": outcome_name, "event_name": event_name,
+    "extension_status_name": extension_status_name, "outcome_label_map": outcome_label_map,
+}
