@@ -42,12 +42,12 @@ def test_migrations_install_the_audit_guard(empty_database_url, tmp_path):
     app = create_app(_config(empty_database_url, tmp_path))
     with app.app_context():
         upgrade()
+        assert "audit_events" in inspect(db.engine).get_table_names()
         if db.engine.dialect.name == "sqlite":
             names = {row[0] for row in db.session.execute(text("SELECT name FROM sqlite_master WHERE type='trigger'"))}
         else:
             names = {row[0] for row in db.session.execute(text(
                 "SELECT tgname FROM pg_trigger WHERE tgrelid = 'audit_events'::regclass AND NOT tgisinternal"))}
         assert {n for n in names if n.startswith("audit_events_no")}
-        assert "audit_events" in inspect(db.engine).get_table_names()
         db.session.remove()
         db.engine.dispose()
