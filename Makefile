@@ -11,8 +11,8 @@ PYTEST_ARGS ?=
 .PHONY: run test install system-packages translations compile-translations check-translations migrate seed benchmark clean
 
 run: install compile-translations migrate seed
-	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --access-logfile - \
-		--access-logformat '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms' wsgi:app
+	@# No access log: paths of invitation and reset links carry single-use tokens.
+	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers $(WORKERS) wsgi:app
 
 test: install compile-translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -23,7 +23,8 @@ system-packages:
 	@bash scripts/system-packages.sh $(EXTRA_SYSTEM_PACKAGES)
 
 $(VENV)/.installed: requirements.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@# A venv made without ensurepip (Debian's python3-venv missing) has no pip: make it again.
+	test -x $(BIN)/pip || $(PYTHON) -m venv $(VENV) || { echo "Cannot make a venv: on Debian, apt-get install python3-venv" >&2; exit 1; }
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
@@ -41,7 +42,7 @@ translations: $(VENV)/.installed
 	$(MAKE) compile-translations
 
 compile-translations: $(VENV)/.installed
-	@$(BIN)/pybabel compile --statistics -d portal/translations 2>&1 | grep -v "^compiling" || true
+	@set -o pipefail; $(BIN)/pybabel compile --statistics -d portal/translations 2>&1 | { grep -v "^compiling" || true; }
 
 migrate: $(VENV)/.installed
 	$(FLASK) db upgrade

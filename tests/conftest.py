@@ -7,6 +7,7 @@ import os
 import shutil
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from portal import create_app
@@ -26,6 +27,14 @@ def _config(uri: str, instance_path) -> dict:
         "PUBLIC_BASE_URL": "http://portal.test",
         "SERVER_NAME": None,
     }
+
+
+class EnglishClient(FlaskClient):
+    """Test clients ask for English, like the factories' users; Korean pages are asked for with ?lang=ko."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
 
 
 @pytest.fixture(scope="session")
@@ -73,6 +82,7 @@ def app(database_template, tmp_path, app_config):
         path = instance / "portal.sqlite3"
         shutil.copyfile(database_template, path)
         application = create_app({**_config(f"sqlite:///{path}", instance), **app_config})
+    application.test_client_class = EnglishClient
     yield application
     with application.app_context():
         db.session.remove()

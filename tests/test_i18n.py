@@ -76,7 +76,7 @@ def test_home_page_in_both_languages(client, auth, language, text):
 
 
 def test_korean_is_the_default(client):
-    assert '<html lang="ko">' in client.get("/login").data.decode()
+    assert '<html lang="ko">' in client.get("/login", headers={"Accept-Language": ""}).data.decode()
 
 
 def test_accept_language_is_used_when_nothing_else_says(client):
@@ -88,6 +88,7 @@ def test_switcher_keeps_the_choice_in_the_session(client):
     response = client.post("/language", data={"language": "en", "next": "/login"})
     assert response.status_code == 302 and response.location == "/login"
     assert '<html lang="en">' in client.get("/login", headers={"Accept-Language": "ko"}).data.decode()
+    assert '<html lang="ko">' in client.get("/login?lang=ko").data.decode()
 
 
 def test_switcher_refuses_an_offsite_next(client):

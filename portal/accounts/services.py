@@ -474,8 +474,16 @@ def accept_invitation(token: str, *, password: str, timezone: str) -> User:
     return user
 
 
+def _require_manageable(by: User, user: User, permission: str) -> None:
+    """One may act on accounts only within reach and only of roles one could give (a platform admin
+    never acts on a system administrator)."""
+    policy.require(by, permission, user)
+    if user.role not in policy.INVITABLE_ROLES.get(by.role, ()):
+        raise policy.PermissionDenied(permission, user)
+
+
 def deactivate_user(by: User, user: User) -> None:
-    policy.require(by, "user.deactivate", user)
+    _require_manageable(by, user, "user.deactivate")
     if user.id == by.id:
         raise Conflict(_l("You cannot deactivate your own account."))
     if not user.active:
@@ -486,7 +494,7 @@ def deactivate_user(by: User, user: User) -> None:
 
 
 def reactivate_user(by: User, user: User) -> None:
-    policy.require(by, "user.deactivate", user)
+    _require_manageable(by, user, "user.deactivate")
     if user.active:
         raise Conflict(_l("This account is already active."))
     user.active = True
@@ -495,7 +503,7 @@ def reactivate_user(by: User, user: User) -> None:
 
 def reset_two_factor(by: User, user: User) -> None:
     """Clear a user's authenticator and recovery codes; they enrol again at their next login."""
-    policy.require(by, "user.reset_2fa", user)
+    _require_manageable(by, user, "user.reset_2fa")
     user.totp_secret, user.totp_confirmed_at = None, None
     db.session.execute(
         update(RecoveryCode).where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None))
@@ -506,7 +514,7 @@ def reset_two_factor(by: User, user: User) -> None:
 
 
 def change_role(by: User, user: User, role: str) -> None:
-    policy.require(by, "user.deactivate", user)
+    _require_manageable(by, user, "user.deactivate")
     if role not in policy.INVITABLE_ROLES.get(by.role, ()) or not role_fits(role, user.organisation):
         raise ValidationError("role", _l("You cannot give this role."))
     if user.id == by.id:
@@ -515,3 +523,14 @@ def change_role(by: User, user: User, role: str) -> None:
     user.role = role
     close_sessions(user, "role_changed", by=by)
     audit.record("user.role_changed", user, actor=by, details={"from": old, "to": role})
+
+
+def revoke_invitation(by: User, invitation: Invitation) -> None:
+    """Withdraw an open invitation: its link stops working at once."""
+    policy.require(by, "user.invite", invitation)
+    if invitation.accepted_at is not None:
+        raise Conflict(_l("This invitation has already been accepted."))
+    if invitation.revoked_at is not None:
+        raise Conflict(_l("This invitation has already been withdrawn."))
+    invitation.revoked_at = clock.now()
+    audit.record("invitation.revoked", invitation, actor=by, details={"organisation": invitation.organisation.code})

@@ -43,7 +43,10 @@ def _login_rate():
 # --- Login ---------------------------------------------------------------------------------------------
 
 def _begin_pending(user: User, next_url: str | None) -> None:
-    session.clear()  # nothing from before the login survives into it
+    language = session.get("lang")
+    session.clear()  # nothing from before the login survives into it ...
+    if language:  # ... but the language chosen on the login page, so the code step speaks it too
+        session["lang"] = language
     session[PENDING] = {"user_id": user.id, "since": clock.now().isoformat(), "next": next_url}
 
 
