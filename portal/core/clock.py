@@ -3,7 +3,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
-from flask_babel import format_datetime
+from flask_babel import format_datetime, get_locale
 
 UTC = timezone.utc
 KST = ZoneInfo("Asia/Seoul")
@@ -44,6 +44,13 @@ def format_moment(moment: datetime | None, zone: str | None = None, fmt: str = "
     return f"{kst} KST ({_fmt(moment, ZoneInfo(zone), fmt)} {zone})"
 
 
+# Korean official documents write the 24-hour clock ("2026. 11. 25. 16:49"); CLDR's medium form says "PM".
+KOREAN_PATTERNS = {"medium": "yyyy. M. d. HH:mm", "short": "yy. M. d. HH:mm", "long": "yyyy년 M월 d일 HH:mm"}
+
+
 def _fmt(moment: datetime, tz: ZoneInfo, fmt: str) -> str:
     # Babel formats the wall-clock time it is given; the zone is named by the caller.
+    locale = get_locale()
+    if locale is not None and locale.language == "ko":
+        fmt = KOREAN_PATTERNS.get(fmt, fmt)
     return format_datetime(moment.astimezone(tz).replace(tzinfo=None), fmt, rebase=False)
