@@ -52,15 +52,19 @@ def create_app(test_config: dict | None = None) -> Flask:
     from portal.accounts import bp as accounts_bp
     from portal.admin import bp as admin_bp
     from portal.dashboard import bp as dashboard_bp
+    from portal.documents import bp as documents_bp
     from portal.requests import bp as requests_bp
     from portal.site import bp as site_bp
+    from portal.verification import bp as verification_bp
 
-    for blueprint in (site_bp, accounts_bp, dashboard_bp, admin_bp, requests_bp):
+    for blueprint in (site_bp, accounts_bp, dashboard_bp, admin_bp, requests_bp, documents_bp, verification_bp):
         app.register_blueprint(blueprint)
 
+    from portal import api
     from portal.core.policy import enforce_access
     from portal.site import menu
 
+    api.init_app(app)  # registers the API's token caller, which must run before enforce_access
     app.before_request(enforce_access)
     headers.init_app(app)
     menu.init_app(app)

@@ -51,6 +51,9 @@ def demo_seed(if_empty: bool):
     """Fill an empty database with demo organisations and users; write instance/demo-credentials.json."""
     from portal.accounts.models import Organisation, User
     from portal.accounts.passwords import hash_password
+    from portal.api.models import SCOPES as API_SCOPES
+    from portal.api.tokens import VALIDITY_DAYS as TOKEN_VALIDITY_DAYS
+    from portal.api.tokens import create_token
     from portal.core import audit, clock
 
     if current_app.config["PORTAL_ENV"] == "production":
@@ -79,9 +82,11 @@ def demo_seed(if_empty: bool):
         db.session.flush()
         audit.record("demo.user_created", user, actor=None, organisation_id=user.organisation_id,
                      details={"role": role})
+        _token, api_token = create_token(user, "demo", list(API_SCOPES), max(TOKEN_VALIDITY_DAYS))
         credentials.append({
             "role": role, "organisation": code, "organisation_kind": organisations[code].kind,
             "name": name, "email": user.email, "password": password, "totp_secret": secret,
+            "api_token": api_token,
         })
     from portal.requests.demo import seed_requests
 

@@ -3,6 +3,7 @@ from datetime import datetime
 import segno
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 
 from portal.accounts import bp, services
@@ -122,7 +123,9 @@ def second_factor():
         else:
             next_url = _finish_login(user)
             if method == "recovery":
-                flash(_("You used a recovery code. %(n)d are left.", n=services.recovery_codes_left(user)),
+                left = services.recovery_codes_left(user)
+                flash(ngettext("You used a recovery code. %(num)d is left.",
+                               "You used a recovery code. %(num)d are left.", left),
                       "warning")
             return redirect(safe_next(next_url, url_for("dashboard.home")))
     return render_template("accounts/second_factor.html", form=form)
@@ -249,7 +252,8 @@ def revoke_other_sessions():
         count = services.close_sessions(current_user, "revoked_by_user", keep=current_user.current_session,
                                         by=current_user)
         db.session.commit()
-        flash(_("%(n)d other sessions have been ended.", n=count), "success")
+        flash(ngettext("%(num)d other session has been ended.", "%(num)d other sessions have been ended.", count),
+              "success")
     return redirect(url_for("accounts.sessions"))
 
 

@@ -54,6 +54,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "request.attach": REGULATORS | PLATFORM,
     "legal_basis.manage": frozenset({"system_admin", "secretariat"}),
     "deadline_policy.manage": frozenset({"system_admin", "secretariat"}),
+    # --- Issued documents (portal/core/documents, portal/documents) ------------------------------------
+    # Download a stored PDF: its issuer's users and its recipient's (see OWN_ORGANISATION_ONLY).
+    # Verification of a document is public (policy.PUBLIC) and needs no permission.
+    "document.download": REGULATORS | PLATFORM | frozenset({"secretariat"}),
+    # --- API (portal/api) ------------------------------------------------------------------------------
+    # Every user manages their own tokens (account.manage_own); administrators revoke other people's.
+    "api_token.revoke_any": frozenset({"system_admin", "platform_admin"}),
 }
 
 # Roles whose reach is their own organisation only, per permission.
@@ -67,6 +74,10 @@ OWN_ORGANISATION_ONLY: dict[str, frozenset[str]] = {
         "request.view", "request.draft", "request.approve", "request.withdraw", "request.close",
         "request.note", "request.respond", "request.decide_extension", "request.message", "request.attach",
     )},
+    # --- Issued documents: only those its organisation issued or received ----------------------------
+    "document.download": REGULATORS | PLATFORM | frozenset({"secretariat"}),
+    # --- API: a platform admin revokes only its own organisation's tokens ---------------------------------
+    "api_token.revoke_any": frozenset({"platform_admin"}),
 }
 
 # Roles each role may hand out by invitation.

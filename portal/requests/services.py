@@ -620,6 +620,7 @@ class Filters:
     overdue: bool = False
     url_hash: str | None = None
     reference: str | None = None
+    updated_since: datetime | None = None  # aware; the API's clients poll for changes with it
 
 
 @dataclass
@@ -649,6 +650,8 @@ def list_requests(user: User, filters: Filters, after: str | None = None, limit:
         query = query.where(Request.is_open.is_(True), Request.deadline <= clock.now())
     if filters.reference:
         query = query.where(Request.reference == filters.reference)
+    if filters.updated_since:
+        query = query.where(Request.updated_at >= filters.updated_since)
     if filters.url_hash:
         matching = select(RequestItem.request_id).where(RequestItem.url_hash == filters.url_hash)
         if user.organisation.kind == "platform":

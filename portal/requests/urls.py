@@ -161,6 +161,22 @@ def parse_lines(text: str) -> ParseResult:
     return result
 
 
+def parse_records(records: list[dict]) -> ParseResult:
+    """Items given as records (the API's JSON: url, sha256, md5, pdq, note). Errors name the record's
+    index, counted from 0."""
+    result, seen = ParseResult(), {}
+    for index, record in enumerate(records):
+        try:
+            if not isinstance(record, dict) or not isinstance(record.get("url"), str) or any(
+                    record.get(name) is not None and not isinstance(record.get(name), str) for name in CSV_COLUMNS):
+                raise InvalidURL(_l("Each item needs a url; its other fields are text."))
+            _merge(result, _item(index, record["url"], record.get("sha256"), record.get("md5"), record.get("pdq"),
+                                 record.get("note")), seen)
+        except InvalidURL as error:
+            result.errors.append(LineError(index, str(error.message)))
+    return result
+
+
 def decode_csv(data: bytes) -> str:
     """UTF-8 (with or without BOM), else CP949 (a superset of EUC-KR), as Korean spreadsheets export."""
     if data.startswith(b"\xef\xbb\xbf"):

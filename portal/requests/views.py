@@ -10,6 +10,7 @@ import re
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -118,7 +119,7 @@ def search():
     try:
         normalised = urls.normalise_url(text)
     except urls.InvalidURL as error:
-        flash(_("Not a reference (e.g. KCSC-2026-000123) nor a valid address: %(reason)s", reason=error.message),
+        flash(_("Neither a reference (e.g. KCSC-2026-000123) nor a valid address: %(reason)s", reason=error.message),
               "error")
         return redirect(url_for("requests.index"))
     return redirect(url_for("requests.index", url=urls.url_hash(normalised), status="all"))
@@ -207,8 +208,9 @@ def add_items(request_id: int):
                 refuse(form, error)
             else:
                 db.session.commit()
-                flash(_("%(added)d items added; %(merged)d duplicates merged.", added=added.added,
-                        merged=added.merged), "success")
+                flash(" ".join((ngettext("%(num)d item added.", "%(num)d items added.", added.added),
+                                 ngettext("%(num)d duplicate merged.", "%(num)d duplicates merged.",
+                                          added.merged))), "success")
                 return _detail(req, "items")
     return render_template("requests/items_form.html", form=form, req=req, line_errors=line_errors)
 
@@ -309,7 +311,7 @@ def outcomes(request_id: int):
         count = services.set_outcomes(current_user, req, ids, form.outcome.data, form.decline_reason.data)
     except DomainError as error:
         return _refused(req, error, "items")
-    return _done(req, _("Outcome recorded for %(n)d items.", n=count), "items")
+    return _done(req, ngettext("Outcome recorded for %(num)d item.", "Outcome recorded for %(num)d items.", count), "items")
 
 
 @bp.route("/<int:request_id>/items/<int:item_id>", methods=["GET", "POST"])

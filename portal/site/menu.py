@@ -15,6 +15,7 @@ ENTRIES: list[tuple[str, object, str]] = [
     ("admin.users", _l("Users"), "user.view"),
     ("admin.audit_log", _l("Audit log"), "audit.view"),
     ("admin.outbox", _l("Outbox"), "outbox.view"),
+    ("api_pages.admin_tokens", _l("API tokens"), "api_token.revoke_any"),
     ("accounts.account", _l("My account"), "account.manage_own"),
 ]
 

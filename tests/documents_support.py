@@ -1,0 +1,74 @@
+"""Issuing test notices through the real mechanism, and reading PDFs with the tools a reader would use."""
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from portal.accounts.models import Organisation
+from portal.core import documents
+from portal.extensions import db
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+
+documents.register_kind("test_notice", "시험 통지서", "Test notice")
+
+BODY_KO = "귀사에 다음 사항을 통지합니다. 이 문서는 시험용입니다."
+BODY_EN = "We notify you of the following. This document is a test."
+
+
+@dataclass
+class Issued:
+    id: int
+    sha256: str
+    code: str
+    path: Path
+    reference: str
+
+
+def issue_test_notice(app, *, issuer: int, recipient: int | None, reference: str = "KCSC-2026-004711",
+                      items=(), replaces: int | None = None, template: str = "test_notice",
+                      body_ko: str = BODY_KO, body_en: str = BODY_EN) -> Issued:
+    """Issue and commit a test notice; the verification code is caught as it is made (only the PDF has it)."""
+    codes: list[str] = []
+    original = documents.new_verification_code
+
+    def recording() -> str:
+        codes.append(original())
+        return codes[-1]
+
+    documents.new_verification_code = recording
+    try:
+        with app.test_request_context():
+            recipient_org = db.session.get(Organisation, recipient) if recipient else None
+            document = documents.issue_document(
+                "test_notice", template,
+                {"body_ko": body_ko, "body_en": body_en, "items": list(items),
+                 "recipient_ko": recipient_org.name_ko if recipient_org else "",
+                 "recipient_en": recipient_org.name_en if recipient_org else ""},
+                reference=reference, issuer=issuer, recipient_organisation_id=recipient,
+                title=f"시험 통지서 / Test notice {reference}",
+                replaces=db.session.get(documents.Document, replaces) if replaces else None,
+            )
+            db.session.commit()
+            return Issued(document.id, document.sha256, codes[-1],
+                          documents.documents_root() / document.storage_path, reference)
+    finally:
+        documents.new_verification_code = original
+
+
+def pdf_text(path: Path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True,
+                          text=True).stdout
+
+
+def pdf_fonts(path: Path) -> list[dict]:
+    """`pdffonts` rows as dicts: name, type, encoding, emb, sub, uni."""
+    lines = subprocess.run(["pdffonts", str(path)], check=True, capture_output=True, text=True).stdout.splitlines()
+    rows = []
+    for line in lines[2:]:
+        parts = line.split()
+        # name ... type (may be two words) ... encoding emb sub uni object-id generation
+        rows.append({"name": parts[0], "emb": parts[-5], "sub": parts[-4], "uni": parts[-3]})
+    return rows
