@@ -11,8 +11,10 @@ PYTEST_ARGS ?=
 .PHONY: run test install system-packages translations compile-translations check-translations migrate seed benchmark clean
 
 run: install compile-translations migrate seed
+	@# The worker (deadline tick and outbox) runs beside gunicorn and stops with it.
 	@# No access log: paths of invitation and reset links carry single-use tokens.
-	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers $(WORKERS) wsgi:app
+	$(FLASK) worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+		$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers $(WORKERS) wsgi:app
 
 test: install compile-translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

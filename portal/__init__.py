@@ -56,8 +56,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     from portal.requests import bp as requests_bp
     from portal.site import bp as site_bp
     from portal.verification import bp as verification_bp
+    from portal.webhooks import bp as webhooks_bp
 
-    for blueprint in (site_bp, accounts_bp, dashboard_bp, admin_bp, requests_bp, documents_bp, verification_bp):
+    for blueprint in (site_bp, accounts_bp, dashboard_bp, admin_bp, requests_bp, documents_bp, verification_bp,
+                      webhooks_bp):
         app.register_blueprint(blueprint)
 
     from portal import api

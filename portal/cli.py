@@ -14,7 +14,7 @@ from portal.extensions import db
 
 demo = AppGroup("demo", help="Demo data for trying the portal.")
 audit_cli = AppGroup("audit", help="The hash-chained audit log.")
-outbox_cli = AppGroup("outbox", help="Queued e-mails.")
+outbox_cli = AppGroup("outbox", help="Queued e-mails and webhook deliveries.")
 
 DEMO_ORGANISATIONS = [
     # code, kind, Korean name, English name, country, time zone
@@ -40,6 +40,14 @@ DEMO_USERS = [
     ("system_admin", "SECRETARIAT", "sysadmin", "System Administrator", "en", "Asia/Seoul"),
 ]
 
+DEMO_CONTACTS = [
+    # platform, name, e-mail local part, language, time zone, purpose
+    ("GLOBCHAT", "GlobeChat Trust & Safety on-call", "trust-safety.globchat", "en", "Asia/Dubai",
+     "24/7 hotline mailbox of the trust-and-safety team; escalations of very overdue requests."),
+    ("VIDSTREAM", "VidStream Korea escalation desk", "korea-escalations.vidstream", "ko", "Asia/Seoul",
+     "Korean-speaking desk, staffed around the clock; escalations of very overdue requests."),
+]
+
 
 def credentials_path() -> Path:
     return Path(current_app.instance_path) / "demo-credentials.json"
@@ -48,8 +56,9 @@ def credentials_path() -> Path:
 @demo.command("seed")
 @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when the database has users.")
 def demo_seed(if_empty: bool):
-    """Fill an empty database with demo organisations and users; write instance/demo-credentials.json."""
-    from portal.accounts.models import Organisation, User
+    """Fill an empty database with demo organisations, users, designated contacts and requests; write
+    instance/demo-credentials.json."""
+    from portal.accounts.models import DesignatedContact, Organisation, User
     from portal.accounts.passwords import hash_password
     from portal.api.models import SCOPES as API_SCOPES
     from portal.api.tokens import VALIDITY_DAYS as TOKEN_VALIDITY_DAYS
@@ -70,6 +79,14 @@ def demo_seed(if_empty: bool):
                                            country=country, timezone=zone)
         db.session.add(organisations[code])
     db.session.flush()
+
+    for code, name, local, language, zone, notes in DEMO_CONTACTS:
+        contact = DesignatedContact(organisation_id=organisations[code].id, name=name,
+                                    email=f"{local}@demo.portal.invalid", language=language, timezone=zone,
+                                    notes=notes)
+        db.session.add(contact)
+        db.session.flush()
+        audit.record("demo.contact_created", contact, actor=None, organisation_id=contact.organisation_id)
 
     credentials = []
     for role, code, local, name, language, zone in DEMO_USERS:
@@ -128,12 +145,11 @@ def audit_head():
 @outbox_cli.command("send")
 @click.option("--limit", default=100, show_default=True)
 def outbox_send(limit: int):
-    """Send queued e-mails that are due (needs PORTAL_MAIL_SMTP_HOST)."""
+    """Send the queued webhook deliveries and e-mails (these need PORTAL_MAIL_SMTP_HOST) that are due."""
     from portal.core.outbox import send_pending
 
     if not current_app.config.get("MAIL_SMTP_HOST"):
-        click.echo("no SMTP host configured (PORTAL_MAIL_SMTP_HOST): messages stay in the outbox")
-        return
+        click.echo("no SMTP host configured (PORTAL_MAIL_SMTP_HOST): e-mails stay in the outbox")
     counts = send_pending(limit)
     click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))
 

@@ -42,6 +42,10 @@ class Defaults:
     MAIL_SMTP_STARTTLS = False
     MAIL_SENDER = "Platform Cooperation Portal <no-reply@portal.invalid>"
     MAIL_MAX_ATTEMPTS = 8
+    # Webhooks: each attempt waits this many seconds at most for each step (connect, send, answer); a
+    # delivery without a 2xx answer is retried with backoff, this many attempts in all (about 4 hours).
+    WEBHOOK_TIMEOUT = 5
+    WEBHOOK_MAX_ATTEMPTS = 8
     # Links in e-mails are absolute; set this to the public address in production.
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 

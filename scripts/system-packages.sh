@@ -3,7 +3,7 @@
 # fonts, gettext, poppler for PDF checks). As root it installs them; otherwise it prints the command.
 # Usage: scripts/system-packages.sh [extra packages...]   (CI adds chromium for the browser tests)
 set -euo pipefail
-packages=(fonts-nanum libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 gettext poppler-utils "$@")
+packages=(fonts-nanum fontconfig libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 gettext poppler-utils "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

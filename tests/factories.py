@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pyotp
 
-from portal.accounts.models import Organisation, User
+from portal.accounts.models import DesignatedContact, Organisation, User
 from portal.accounts.passwords import hash_password
 from portal.core import clock
 from portal.extensions import db
@@ -76,6 +76,19 @@ class Factories:
             db.session.add(user)
             db.session.commit()
             return Made(user.id, user.email, password, secret, organisation, role)
+
+    def contact(self, organisation: int, *, language: str = "en", timezone: str = "Asia/Seoul",
+                active: bool = True, **fields) -> int:
+        """A designated contact of a platform; returns its id."""
+        with self.app.app_context():
+            n = next(_counter)
+            contact = DesignatedContact(
+                organisation_id=organisation, name=fields.pop("name", f"Contact {n}"),
+                email=fields.pop("email", f"contact{n}@example.test"), language=language, timezone=timezone,
+                notes=fields.pop("notes", ""), active=active, **fields)
+            db.session.add(contact)
+            db.session.commit()
+            return contact.id
 
 
 def current_code(secret: str) -> str:

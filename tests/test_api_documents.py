@@ -44,13 +44,13 @@ def test_public_verification(app, client, make):
 
 
 def test_request_lists_its_documents(app, client, make):
-    from portal.requests.models import Request
-
     parties = make.parties()
-    request_id = make.request(parties, "issued")
-    with app.app_context():
-        reference = db.session.get(Request, request_id).reference
-    issued = issue_test_notice(app, issuer=parties.agency, recipient=parties.platform, reference=reference)
+    request_id = make.request(parties, "closed")
     body = api_as(app, client, parties.agent).get(f"/requests/{request_id}").get_json()
-    assert [d["id"] for d in body["documents"]] == [issued.id]
-    assert body["documents"][0]["download"] == f"/api/v1/documents/{issued.id}"
+    kinds = [d["kind"] for d in body["documents"]]
+    assert kinds == ["closure_certificate", "request_notice"]  # newest first
+    document = body["documents"][-1]
+    assert document["reference"] == body["request"]["reference"]
+    assert document["download"] == f"/api/v1/documents/{document['id']}"
+    pdf = api_as(app, client, parties.agent).get(f"/documents/{document['id']}")
+    assert hashlib.sha256(pdf.data).hexdigest() == document["sha256"]

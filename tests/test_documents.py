@@ -71,9 +71,13 @@ def test_rendering_logs_no_warning(app, parties, caplog):
 
 
 def test_missing_glyph_is_an_error_and_nothing_is_kept(app, parties):
+    # A template's own text with a character no installed font has (values printed into it are made
+    # printable instead; see test_request_documents).
+    probe = '{% extends "pdf/test_notice.html" %}{% block content %}<p>사설 영역 문자 \ue000</p>{% endblock %}'
+    app.jinja_env.loader = ChoiceLoader([DictLoader({"pdf/glyph_probe.html": probe}), app.jinja_env.loader])
     before = set(Path(app.instance_path).rglob("*.pdf"))
     with pytest.raises(documents.DocumentRenderError, match="glyph"):
-        issue_test_notice(app, issuer=parties[0], recipient=parties[1], body_ko="사설 영역 문자 \ue000")
+        issue_test_notice(app, issuer=parties[0], recipient=parties[1], template="glyph_probe")
     with app.app_context():
         assert _count(documents.Document) == 0
     assert set(Path(app.instance_path).rglob("*.pdf")) == before

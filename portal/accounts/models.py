@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core import clock
@@ -154,3 +154,30 @@ class PasswordReset(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+class DesignatedContact(db.Model):
+    """An address a platform names for escalations (e.g. a 24/7 trust-and-safety mailbox).
+
+    Not a portal user: it never logs in, and receives e-mail in its own language and time zone.
+    """
+
+    __tablename__ = "designated_contacts"
+    audit_type = "designated_contact"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Indexed by the unique constraint below, whose first column it is.
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    email: Mapped[str] = mapped_column(String(254), nullable=False)
+    language: Mapped[str] = mapped_column(String(5), nullable=False, default="en")
+    timezone: Mapped[str] = mapped_column(String(64), nullable=False, default="Asia/Seoul")
+    # What the address is for and when to use it ("24/7 on-call, escalations only").
+    notes: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=clock.now)
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+
+    __table_args__ = (UniqueConstraint("organisation_id", "email", name="uq_designated_contacts_organisation_email"),)

@@ -1,4 +1,5 @@
-"""Accounts: login with mandatory TOTP, server-side sessions, invitations, password reset, organisations.
+"""Accounts: login with mandatory TOTP, server-side sessions, invitations, password reset, organisations,
+designated contacts.
 
 Services flush and never commit; the view (or CLI command) commits once. Refusals are domain errors.
 """
@@ -6,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from datetime import datetime
 
@@ -16,6 +18,7 @@ from sqlalchemy import func, select, update
 
 from portal.accounts.models import (
     ORGANISATION_KINDS,
+    DesignatedContact,
     Invitation,
     Organisation,
     PasswordReset,
@@ -48,6 +51,11 @@ def token_digest(token: str) -> str:
 
 def normalise_email(email: str) -> str:
     return (email or "").strip().lower()
+
+
+# The shape of an e-mail address, checked where one is entered (an invitation, a designated contact). The
+# address is proven only by mail reaching it; no whitespace, so nothing can be smuggled into mail headers.
+EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def _client() -> tuple[str | None, str | None]:
@@ -534,3 +542,87 @@ def revoke_invitation(by: User, invitation: Invitation) -> None:
         raise Conflict(_l("This invitation has already been withdrawn."))
     invitation.revoked_at = clock.now()
     audit.record("invitation.revoked", invitation, actor=by, details={"organisation": invitation.organisation.code})
+
+
+# --- Designated contacts -------------------------------------------------------------------------------------
+
+MAX_CONTACT_NOTES = 2_000
+
+
+def _contact_fields(organisation: Organisation, *, name: str, email: str, language: str, timezone: str,
+                    notes: str, contact: DesignatedContact | None = None) -> dict:
+    """The cleaned fields of a contact, or ValidationError on the first bad one."""
+    name, email, notes = (name or "").strip(), normalise_email(email), (notes or "").strip()
+    if not name:
+        raise ValidationError("name", _l("This field is required."))
+    if len(name) > 200:
+        raise ValidationError("name", _l("Use at most %(n)d characters.", n=200))
+    if len(email) > 254 or not EMAIL_SHAPE.match(email):
+        raise ValidationError("email", _l("Enter an e-mail address such as name@example.org."))
+    if language not in current_app.config["LANGUAGES"]:
+        raise ValidationError("language", _l("Choose Korean or English."))
+    if not clock.is_valid_zone(timezone):
+        raise ValidationError("timezone", _l("Choose a time zone from the list."))
+    if len(notes) > MAX_CONTACT_NOTES:
+        raise ValidationError("notes", _l("Use at most %(n)d characters.", n=MAX_CONTACT_NOTES))
+    same = select(DesignatedContact.id).where(DesignatedContact.organisation_id == organisation.id,
+                                              DesignatedContact.email == email)
+    if contact is not None:
+        same = same.where(DesignatedContact.id != contact.id)
+    if db.session.scalar(same):
+        raise ValidationError("email", _l("This address is already a designated contact of this organisation."))
+    return {"name": name, "email": email, "language": language, "timezone": timezone, "notes": notes}
+
+
+def add_contact(by: User, organisation: Organisation, *, name: str, email: str, language: str, timezone: str,
+                notes: str = "") -> DesignatedContact:
+    """Name an address of a platform that escalations also go to. A platform admin: their own platform only."""
+    policy.require(by, "contact.manage", organisation)
+    if organisation.kind != "platform":
+        raise ValidationError("organisation", _l("Only platforms have designated contacts."))
+    fields = _contact_fields(organisation, name=name, email=email, language=language, timezone=timezone,
+                             notes=notes)
+    now = clock.now()
+    contact = DesignatedContact(organisation_id=organisation.id, created_at=now, updated_at=now, **fields)
+    db.session.add(contact)
+    db.session.flush()
+    audit.record("contact.created", contact, actor=by,
+                 details={"organisation": organisation.code, "language": language, "timezone": timezone})
+    return contact
+
+
+def update_contact(by: User, contact: DesignatedContact, *, name: str, email: str, language: str, timezone: str,
+                   notes: str = "") -> list[str]:
+    """Change a contact; returns the names of the fields that changed (recorded, not their values)."""
+    policy.require(by, "contact.manage", contact)
+    fields = _contact_fields(contact.organisation, name=name, email=email, language=language,
+                             timezone=timezone, notes=notes, contact=contact)
+    changed = sorted(key for key, value in fields.items() if getattr(contact, key) != value)
+    if not changed:
+        return []
+    for key in changed:
+        setattr(contact, key, fields[key])
+    contact.updated_at = clock.now()
+    audit.record("contact.updated", contact, actor=by,
+                 details={"organisation": contact.organisation.code, "changed": changed})
+    return changed
+
+
+def set_contact_active(by: User, contact: DesignatedContact, active: bool) -> None:
+    """Deactivate a contact (no more e-mail to it, kept for the record) or make it active again."""
+    policy.require(by, "contact.manage", contact)
+    if contact.active == active:
+        raise Conflict(_l("This contact is already active.") if active
+                       else _l("This contact is already deactivated."))
+    contact.active = active
+    contact.updated_at = clock.now()
+    audit.record("contact.reactivated" if active else "contact.deactivated", contact, actor=by,
+                 details={"organisation": contact.organisation.code})
+
+
+def active_contacts(organisation_id: int) -> list[DesignatedContact]:
+    """The active designated contacts of an organisation, by id: whom an escalation also reaches."""
+    return list(db.session.scalars(
+        select(DesignatedContact).where(DesignatedContact.organisation_id == organisation_id,
+                                        DesignatedContact.active.is_(True)).order_by(DesignatedContact.id)
+    ).all())

@@ -1,4 +1,4 @@
-"""Administration: organisations, users, invitations, audit log viewer, outbox."""
+"""Administration: organisations, users, invitations, designated contacts, audit log viewer, outbox."""
 from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

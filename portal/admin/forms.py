@@ -1,11 +1,12 @@
 """Forms of the administration pages. Choices that depend on who is acting are filled in by the view."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, SelectField, StringField, SubmitField
+from wtforms import DateField, EmailField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from portal.accounts.forms import LANGUAGE_CHOICES
 from portal.accounts.labels import KIND_LABELS, ROLE_LABELS
+from portal.accounts.services import EMAIL_SHAPE
 from portal.core.clock import zone_choices
 from portal.core.outbox import STATUSES
 
@@ -42,13 +43,31 @@ class InviteForm(FlaskForm):
     # A plain shape check: the address is proven when the invitee opens the link sent to it.
     email = EmailField(_l("E-mail address"), validators=[
         DataRequired(), Length(max=254),
-        Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Enter an e-mail address such as name@example.org."))])
+        Regexp(EMAIL_SHAPE, message=_l("Enter an e-mail address such as name@example.org."))])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     organisation = SelectField(_l("Organisation"), coerce=_int_or_none, validators=[DataRequired()])
     role = SelectField(_l("Role"), validators=[DataRequired()])
     # Translators: the language of the invitation e-mail and of the new account.
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="ko")
     submit = SubmitField(_l("Send the invitation"))
+
+
+class ContactForm(FlaskForm):
+    """A designated contact. Language and zone are checked by the service, which says what is wrong."""
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)],
+                       render_kw={"autocomplete": "off", "spellcheck": "false"})
+    # Translators: the language of the e-mails sent to a designated contact.
+    language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="en", validate_choice=False)
+    timezone = SelectField(_l("Time zone"), choices=_zones, default="Asia/Seoul", validate_choice=False)
+    # Translators: what a designated contact's address is for, e.g. "24/7 on-call, escalations only".
+    notes = TextAreaField(_l("Purpose and notes"), validators=[Optional(), Length(max=2000)], render_kw={"rows": 3})
+    submit = SubmitField(_l("Save"))
+
+
+class NewContactForm(ContactForm):
+    # A contact stays with the platform it was added to.
+    organisation = SelectField(_l("Platform"), coerce=_int_or_none, validators=[DataRequired()])
 
 
 class RoleForm(FlaskForm):
@@ -71,6 +90,10 @@ class UserFilterForm(_FilterForm):
     # Translators: filter of the user list: all accounts, active ones or deactivated ones.
     active = SelectField(_l("Status"), validate_choice=False, choices=lambda: [
         ("", str(_l("All"))), ("yes", str(_l("Active"))), ("no", str(_l("Deactivated")))])
+
+
+class ContactFilterForm(_FilterForm):
+    organisation = SelectField(_l("Platform"), coerce=_int_or_none, validate_choice=False)
 
 
 class AuditFilterForm(_FilterForm):

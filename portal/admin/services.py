@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, or_, select
 
-from portal.accounts.models import Invitation, Organisation, User
+from portal.accounts.models import DesignatedContact, Invitation, Organisation, User
 from portal.accounts.services import normalise_email, role_fits
 from portal.core import clock, policy
 from portal.core.audit import AuditEvent
@@ -56,10 +56,13 @@ def list_organisations(actor: User) -> list[tuple[Organisation, int]]:
     return [(organisation, count) for organisation, count in db.session.execute(query).all()]
 
 
-def organisations_for(actor: User, permission: str) -> list[Organisation]:
-    """Organisations the actor may pick for `permission` (a platform administrator: their own)."""
+def organisations_for(actor: User, permission: str, kind: str | None = None) -> list[Organisation]:
+    """Organisations (of `kind`, when given) the actor may pick for `permission` (a platform administrator:
+    their own)."""
     query = policy.scoped(select(Organisation).order_by(Organisation.code), _OrganisationScope, actor,
                           permission)
+    if kind is not None:
+        query = query.where(Organisation.kind == kind)
     return list(db.session.scalars(query).all())
 
 
@@ -120,6 +123,18 @@ def open_invitations(actor: User) -> list[Invitation]:
     query = policy.scoped(select(Invitation), Invitation, actor, "user.view").where(
         Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None), Invitation.expires_at > clock.now()
     ).order_by(Invitation.created_at.desc(), Invitation.id.desc()).limit(200)
+    return list(db.session.scalars(query).all())
+
+
+# --- Designated contacts ---------------------------------------------------------------------------------------
+
+def list_contacts(actor: User, organisation_id: int | None = None) -> list[DesignatedContact]:
+    """Designated contacts the actor may manage, by platform, active ones first, then by name."""
+    query = policy.scoped(select(DesignatedContact), DesignatedContact, actor, "contact.manage")
+    if organisation_id is not None:
+        query = query.where(DesignatedContact.organisation_id == organisation_id)
+    query = query.join(Organisation, Organisation.id == DesignatedContact.organisation_id).order_by(
+        Organisation.code, DesignatedContact.active.desc(), DesignatedContact.name, DesignatedContact.id)
     return list(db.session.scalars(query).all())
 
 

@@ -1,7 +1,8 @@
-"""Administration pages: organisations, users and invitations, the audit log, the outbox.
+"""Administration pages: organisations, users and invitations, designated contacts, the audit log, the outbox.
 
-Views parse input, call one service, commit once, choose a response. A user or invitation is loaded
-through `services.get_scoped`, so one of another organisation answers 404 on every route that names it.
+Views parse input, call one service, commit once, choose a response. A user, invitation or designated
+contact is loaded through `services.get_scoped`, so one of another organisation answers 404 on every route
+that names it.
 """
 from __future__ import annotations
 
@@ -15,11 +16,14 @@ from flask_login import current_user
 from portal.accounts import services as accounts
 from portal.accounts.forms import ConfirmForm
 from portal.accounts.labels import role_name
-from portal.accounts.models import Invitation, Organisation, User
+from portal.accounts.models import DesignatedContact, Invitation, Organisation, User
 from portal.admin import bp, services
 from portal.admin.forms import (
     AuditFilterForm,
+    ContactFilterForm,
+    ContactForm,
     InviteForm,
+    NewContactForm,
     OrganisationForm,
     OutboxFilterForm,
     RoleForm,
@@ -47,9 +51,10 @@ def _actor() -> User:
     return current_user._get_current_object()
 
 
-def _organisation_choices(permission: str, everything: str | None = None) -> list[tuple]:
+def _organisation_choices(permission: str, everything: str | None = None, kind: str | None = None) -> list[tuple]:
     language = current_language()
-    choices = [(o.id, f"{o.code} · {o.name(language)}") for o in services.organisations_for(_actor(), permission)]
+    choices = [(o.id, f"{o.code} · {o.name(language)}")
+               for o in services.organisations_for(_actor(), permission, kind)]
     return ([("", everything)] if everything else []) + choices
 
 
@@ -220,6 +225,97 @@ def revoke_invitation(invitation_id: int):
             db.session.commit()
             flash(_("The invitation to %(email)s has been withdrawn.", email=invitation.email), "success")
     return redirect(url_for("admin.users"))
+
+
+# --- Designated contacts ----------------------------------------------------------------------------------------
+
+@bp.get("/contacts")
+@policy.access("contact.manage")
+def contacts():
+    form = ContactFilterForm(request.args)
+    form.organisation.choices = _organisation_choices("contact.manage", _("All"), kind="platform")
+    return render_template("admin/contacts.html", form=form,
+                           contacts=services.list_contacts(_actor(), form.organisation.data))
+
+
+def _contact_fields(form: ContactForm) -> dict:
+    return {"name": form.name.data, "email": form.email.data, "language": form.language.data,
+            "timezone": form.timezone.data, "notes": form.notes.data or ""}
+
+
+@bp.route("/contacts/new", methods=["GET", "POST"])
+@policy.access("contact.manage")
+def new_contact():
+    form = NewContactForm()
+    form.organisation.choices = _organisation_choices("contact.manage", kind="platform")
+    if not form.is_submitted():  # the platform the list was filtered by, or the only one there is
+        offered = [value for value, _label in form.organisation.choices]
+        asked = request.args.get("organisation", type=int)
+        if asked in offered or len(offered) == 1:
+            form.organisation.data = asked if asked in offered else offered[0]
+    if form.validate_on_submit():
+        try:
+            added = accounts.add_contact(_actor(), db.session.get(Organisation, form.organisation.data),
+                                         **_contact_fields(form))
+        except DomainError as error:
+            refuse(form, error)
+        else:
+            db.session.commit()
+            flash(_("%(name)s is now a designated contact.", name=added.name), "success")
+            return redirect(url_for("admin.contacts"))
+    return render_template("admin/contact_form.html", form=form, contact=None)
+
+
+def _contact_or_404(contact_id: int) -> DesignatedContact:
+    contact = services.get_scoped(_actor(), DesignatedContact, contact_id, "contact.manage")
+    if contact is None:
+        abort(404)
+    return contact
+
+
+@bp.route("/contacts/<int:contact_id>", methods=["GET", "POST"])
+@policy.access("contact.manage")
+def contact(contact_id: int):
+    subject = _contact_or_404(contact_id)
+    form = ContactForm(obj=subject)
+    if form.validate_on_submit():
+        try:
+            changed = accounts.update_contact(_actor(), subject, **_contact_fields(form))
+        except DomainError as error:
+            refuse(form, error)
+        else:
+            db.session.commit()
+            flash(_("The contact has been saved.") if changed else _("Nothing was changed."), "success")
+            return redirect(url_for("admin.contacts"))
+    return render_template("admin/contact_form.html", form=form, contact=subject)
+
+
+def _set_contact_active(contact_id: int, active: bool, done: str):
+    subject = _contact_or_404(contact_id)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            accounts.set_contact_active(_actor(), subject, active)
+        except DomainError as error:
+            refuse(form, error)
+            flash(" ".join(form.form_errors), "error")
+        else:
+            db.session.commit()
+            flash(done, "success")
+    return redirect(url_for("admin.contacts"))
+
+
+@bp.post("/contacts/<int:contact_id>/deactivate")
+@policy.access("contact.manage")
+def deactivate_contact(contact_id: int):
+    return _set_contact_active(contact_id, False,
+                               _("The contact has been deactivated: escalations no longer go to it."))
+
+
+@bp.post("/contacts/<int:contact_id>/reactivate")
+@policy.access("contact.manage")
+def reactivate_contact(contact_id: int):
+    return _set_contact_active(contact_id, True, _("The contact has been reactivated."))
 
 
 # --- Audit log -----------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from portal.api.spec import ScopeMissing, openapi_document, operation, query
 from portal.core import audit, clock, documents, policy
 from portal.core.exceptions import Conflict, DomainError, NotFound, ValidationError
 from portal.extensions import db, limiter
-from portal.requests import services, urls
+from portal.requests import notices, services, urls
 from portal.requests.models import STATUSES, UNISSUED, Request
 
 READ, WRITE, RESPOND = ("requests:read",), ("requests:write",), ("requests:respond",)
@@ -265,7 +265,7 @@ def get_request(request_id: int):
     rows = services.item_rows(req, after, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
-    found = documents.documents_for(current_user, reference=req.reference) if req.reference else []
+    found = notices.documents_of(current_user, req)
     return jsonify({"request": represent(req), "items": [_item(row) for row in rows],
                     "next_items_cursor": rows[-1].position if more else None,
                     "documents": [_document(d) for d in found]})

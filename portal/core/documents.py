@@ -47,6 +47,7 @@ import mimetypes
 import os
 import re
 import secrets
+import subprocess
 import tempfile
 import threading
 import urllib.request
@@ -56,12 +57,14 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime as babel_format_datetime
 from flask import current_app, has_request_context
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import ForeignKey, Integer, String, event, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
@@ -205,13 +208,15 @@ class DocumentFacts:
 
 def issue_document(kind: str, template: str, context: dict, *, reference: str, issuer: Organisation | int,
                    recipient_organisation_id: int | None, title: str, replaces: Document | None = None,
-                   subject: str | None = None, issued_by: User | None = None) -> Document:
+                   subject: str | None = None, issued_by: User | None = None,
+                   issued_at: datetime | None = None) -> Document:
     """Render `templates/pdf/<template>.html` with `context`, sign, store and record it; return the row.
 
     `kind` must be registered (`register_kind`). `title` goes into the PDF metadata (both languages
     are welcome: "요청 통지서 / Request notice KCSC-2026-000123"). `replaces` makes this document the
     correction of an earlier one of the same issuer. `issued_by` is the acting user, recorded and
-    audited (default: the current user, if any). Flushes, never commits. Raises `DocumentError` when
+    audited (default: the current user, if any). `issued_at` is the moment of the thing the document
+    records (default: now), to the second. Flushes, never commits. Raises `DocumentError` when
     the document cannot be made (a missing glyph, a resource from outside the portal, no signing
     key), `Conflict` when `replaces` has already been replaced.
     """
@@ -228,7 +233,7 @@ def issue_document(kind: str, template: str, context: dict, *, reference: str, i
             raise Conflict(_l("This document has already been replaced; correct the latest version."))
 
     identity = signing_identity()
-    issued_at = clock.now().replace(microsecond=0)
+    issued_at = (issued_at or clock.now()).replace(microsecond=0)
     code = new_verification_code()
     url = verification_url(code)
     facts = DocumentFacts(
@@ -344,11 +349,18 @@ def _in_language(text, language: str) -> str:
 
 def format_kst(moment: datetime | None, language: str = "ko") -> str:
     """An aware time in KST, written the same way in every document: `2026년 11월 25일 16:51 KST`."""
+    return format_in_zone(moment, clock.KST, language)
+
+
+def format_in_zone(moment: datetime | None, zone, language: str = "ko") -> str:
+    """An aware time in `zone` (a name or ZoneInfo), named after it: `25 November 2026, 08:51 Europe/Dublin`.
+    Documents show deadlines in KST (the legal reference) and in the recipient's headquarters zone."""
     if moment is None:
         return ""
+    zone = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
+    name = "KST" if zone.key == clock.KST.key else zone.key
     pattern = "yyyy년 M월 d일 HH:mm" if language == "ko" else "d MMMM yyyy, HH:mm"
-    return babel_format_datetime(moment.astimezone(clock.KST), pattern, tzinfo=clock.KST,
-                                 locale=language) + " KST"
+    return f"{babel_format_datetime(moment.astimezone(zone), pattern, tzinfo=zone, locale=language)} {name}"
 
 
 def render_pdf(template: str, context: dict, *, facts: DocumentFacts, author: str, subject: str) -> bytes:
@@ -357,9 +369,9 @@ def render_pdf(template: str, context: dict, *, facts: DocumentFacts, author: st
     static = Path(current_app.static_folder)
     with force_locale("ko"):
         # The template sees what it is given and nothing of the request or its viewer.
-        html = current_app.jinja_env.get_template(f"pdf/{template}.html").render(
+        html = _pdf_environment().get_template(f"pdf/{template}.html").render(
             **context, document=facts, author=author, subject=subject, creator=CREATOR,
-            language_pair=LANGUAGE_PAIR, kst=format_kst,
+            language_pair=LANGUAGE_PAIR, kst=format_kst, in_zone=format_in_zone,
             ko=lambda text: _in_language(text, "ko"), en=lambda text: _in_language(text, "en"),
         )
         with _captured_weasyprint_log() as records:
@@ -378,6 +390,46 @@ def render_pdf(template: str, context: dict, *, facts: DocumentFacts, author: st
     for record in records:
         log.warning("document rendering (%s): %s", template, record.getMessage())
     return pdf
+
+
+# --- Text the fonts cannot draw ------------------------------------------------------------------------------
+
+# The face of the documents' body text; what users typed (reasons, summaries, names, addresses) is set in it.
+BODY_FONT = "NanumGothic"
+
+
+@lru_cache(maxsize=1)
+def _printable_code_points() -> frozenset[int]:
+    """Every character the body font has a glyph for, plus line breaks and tabs."""
+    from fontTools.ttLib import TTFont
+
+    found = subprocess.run(["fc-match", "-f", "%{file}", BODY_FONT], capture_output=True, text=True, check=False)
+    path = found.stdout.strip()
+    if found.returncode != 0 or BODY_FONT not in Path(path).name:
+        raise DocumentError(f"the font {BODY_FONT} is not installed (Debian package fonts-nanum)")
+    with TTFont(path, lazy=True) as font:
+        return frozenset(font.getBestCmap()) | {0x09, 0x0A}
+
+
+def printable(value):
+    """A value a template prints, with each character the fonts cannot draw written as its code point
+    (`[U+1F64F]`). Users type emoji and control characters into reasons and summaries; a document must
+    neither fail to issue because of them nor show an empty box where a character was. Our own markup
+    (`Markup`) passes as it is: the `.notdef` check keeps the templates' own text honest."""
+    if not isinstance(value, str) or isinstance(value, Markup) or (value.isascii() and value.isprintable()):
+        return value
+    covered = _printable_code_points()
+    return "".join(c if ord(c) in covered else f"[U+{ord(c):04X}]" for c in value)
+
+
+def _pdf_environment():
+    """The application's Jinja environment with `printable` applied to every printed value; one per
+    application and loader, so its compiled templates are kept."""
+    cache = current_app.extensions.setdefault("portal.documents", {})
+    environment = cache.get("environment")
+    if environment is None or environment.loader is not current_app.jinja_env.loader:
+        environment = cache["environment"] = current_app.jinja_env.overlay(finalize=printable)
+    return environment
 
 
 _fonts = threading.local()

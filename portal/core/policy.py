@@ -38,6 +38,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "user.invite": frozenset({"system_admin", "secretariat", "platform_admin"}),
     "user.deactivate": frozenset({"system_admin", "platform_admin"}),
     "user.reset_2fa": frozenset({"system_admin", "platform_admin"}),
+    # A platform's designated contacts: the addresses escalations go to besides its users.
+    "contact.manage": frozenset({"system_admin", "secretariat", "platform_admin"}),
     "audit.view": frozenset({"system_admin"}),
     "outbox.view": frozenset({"system_admin"}),
     # --- Formal requests (portal/requests) ---------------------------------------------------------
@@ -61,6 +63,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # --- API (portal/api) ------------------------------------------------------------------------------
     # Every user manages their own tokens (account.manage_own); administrators revoke other people's.
     "api_token.revoke_any": frozenset({"system_admin", "platform_admin"}),
+    # A platform's webhook endpoints (portal/webhooks): register, disable, delete, ping, read the log.
+    "webhook.manage": frozenset({"platform_admin"}),
 }
 
 # Roles whose reach is their own organisation only, per permission.
@@ -69,6 +73,7 @@ OWN_ORGANISATION_ONLY: dict[str, frozenset[str]] = {
     "user.invite": frozenset({"platform_admin"}),
     "user.deactivate": frozenset({"platform_admin"}),
     "user.reset_2fa": frozenset({"platform_admin"}),
+    "contact.manage": frozenset({"platform_admin"}),
     # --- Formal requests: every role reaches only its own organisation's side of a request ----------
     **{permission: REGULATORS | PLATFORM for permission in (
         "request.view", "request.draft", "request.approve", "request.withdraw", "request.close",
@@ -78,6 +83,8 @@ OWN_ORGANISATION_ONLY: dict[str, frozenset[str]] = {
     "document.download": REGULATORS | PLATFORM | frozenset({"secretariat"}),
     # --- API: a platform admin revokes only its own organisation's tokens ---------------------------------
     "api_token.revoke_any": frozenset({"platform_admin"}),
+    # --- Webhooks: a platform admin manages its own organisation's endpoints only ---------------------------
+    "webhook.manage": frozenset({"platform_admin"}),
 }
 
 # Roles each role may hand out by invitation.

@@ -3,7 +3,8 @@
 Services flush and never commit; the view (or CLI command) commits once. Each refusal is a domain error:
 `PermissionDenied` (outside the user's reach: answered 404), `Conflict` (the action does not fit the
 request's state), `ValidationError` (bad input). Each state change, view and download is audited, and
-notifications go to the outbox in the same transaction.
+notifications (e-mails, and the platform's webhooks: see `webhooks.announce`) go to the outbox in the same
+transaction.
 """
 from __future__ import annotations
 
@@ -15,12 +16,13 @@ from flask import current_app, has_request_context, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, func, insert, or_, select, update
 
-from portal.accounts.models import Organisation, User
+from portal.accounts.models import DesignatedContact, Organisation, User
+from portal.accounts.services import active_contacts
 from portal.core import audit, clock, outbox, policy
 from portal.core.exceptions import Conflict, NotFound, ValidationError
 from portal.extensions import db
 from portal.requests import attachments as files
-from portal.requests import deadlines
+from portal.requests import deadlines, notices
 from portal.requests.models import (
     ACKNOWLEDGED,
     AWAITING_APPROVAL,
@@ -48,6 +50,7 @@ from portal.requests.models import (
     RequestMessage,
 )
 from portal.requests.urls import MAX_ITEMS, ParseResult
+from portal.webhooks import services as webhooks
 
 log = logging.getLogger(__name__)
 
@@ -332,18 +335,10 @@ def issue_request(by: User, req: Request) -> None:
     req.approved_by_id, req.issued_at = by.id, now
     deadlines.start_clock(req, now, "issued")
     _transition(by, req, "issue", details={"reference": req.reference})
-    issue_notice(req)
+    notices.issue_notice(by, req)
     for user in _platform_users(req):
         _notify("request_issued", user, req)
-
-
-def issue_notice(req: Request) -> None:
-    """Issue the PDF notice of a request: the one place where it is made, right after issuing.
-
-    The notice is rendered once and stored immutably by portal.core.documents; this is where
-    `documents.issue_document(...)` is called once that domain exists. Until then nothing is rendered.
-    """
-    return None
+    webhooks.announce("request.issued", req)
 
 
 def allocate_reference(agency: Organisation, at: datetime) -> str:
@@ -383,6 +378,7 @@ def withdraw(by: User, req: Request, reason: str) -> None:
     reason = _reason(reason)
     _transition(by, req, "withdraw", reason=reason)
     req.withdrawn_at = clock.now()
+    notices.issue_withdrawal_notice(by, req, reason)
     for user in _platform_users(req):
         _notify("request_withdrawn", user, req, reason=reason)
 
@@ -505,6 +501,7 @@ def grant_extension(by: User, req: Request, extension: ExtensionRequest, new_dea
     audit.record("request.extension_granted", req, actor=by,
                  details={"extension": extension.id, "previous_deadline": extension.previous_deadline.isoformat(),
                           "new_deadline": req.deadline.isoformat()})
+    notices.issue_extension_decision(by, req, extension)
     for user in _platform_users(req):
         _notify("extension_decided", user, req, extension=extension)
 
@@ -516,6 +513,7 @@ def refuse_extension(by: User, req: Request, extension: ExtensionRequest, reason
     extension.decision_reason = reason
     _event(by, req, "extension_refused", reason=reason)
     audit.record("request.extension_refused", req, actor=by, details={"extension": extension.id})
+    notices.issue_extension_decision(by, req, extension)
     for user in _platform_users(req):
         _notify("extension_decided", user, req, extension=extension)
 
@@ -526,8 +524,10 @@ def close(by: User, req: Request) -> None:
     policy.require(by, "request.close", req)
     _transition(by, req, "close")
     req.closed_at = clock.now()
+    notices.issue_closure_certificate(by, req)
     for user in _platform_users(req):
         _notify("request_closed", user, req)
+    webhooks.announce("request.closed", req)
 
 
 def reopen(by: User, req: Request, reason: str) -> None:
@@ -566,6 +566,8 @@ def post_message(by: User, req: Request, body: str) -> RequestMessage:
     recipients = _platform_users(req) if by.organisation_id == req.agency_id else _agency_followers(req)
     for user in recipients:
         _notify("message_posted", user, req, by=by)
+    if by.organisation_id == req.agency_id:  # the platform's own messages are not announced back to it
+        webhooks.announce("request.message", req, message=message)
     return message
 
 
@@ -777,6 +779,7 @@ def tick(now: datetime | None = None) -> dict[str, int]:
             audit.record("request.reminder_sent", req, actor=None, organisation_id=req.platform_id)
             for user in _platform_users(req):
                 _notify("deadline_reminder", user, req)
+            webhooks.announce("request.deadline_approaching", req, occurred_at=now)
             counts["reminded"] += 1
     for request_id in db.session.scalars(select(Request.id).where(
             open_, Request.overdue_at.is_(None), Request.deadline <= now)):
@@ -786,6 +789,7 @@ def tick(now: datetime | None = None) -> dict[str, int]:
             audit.record("request.overdue", req, actor=None, organisation_id=req.platform_id)
             for user in _unique(_platform_users(req) + _issuing_supervisor(req)):
                 _notify("deadline_overdue", user, req)
+            webhooks.announce("request.overdue", req, occurred_at=now)
             counts["overdue"] += 1
     for request_id in db.session.scalars(select(Request.id).where(
             open_, Request.very_overdue_at.is_(None), Request.very_overdue_from <= now)):
@@ -793,9 +797,12 @@ def tick(now: datetime | None = None) -> dict[str, int]:
             req = db.session.get(Request, request_id, populate_existing=True)
             _event(None, req, "very_overdue", at=now)
             audit.record("request.very_overdue", req, actor=None, organisation_id=req.platform_id)
-            # Escalation: the platform's administrators and the supervisor who issued it.
-            for user in _unique(_platform_users(req, roles=("platform_admin",)) + _issuing_supervisor(req)):
+            # Escalation: the platform's administrators and designated contacts, and the supervisor who issued it.
+            users = _unique(_platform_users(req, roles=("platform_admin",)) + _issuing_supervisor(req))
+            for user in users:
                 _notify("deadline_escalation", user, req)
+            for contact in _contacts(req, skip={user.email for user in users}):
+                _notify_contact("deadline_escalation", contact, req)
             counts["very_overdue"] += 1
     return counts
 
@@ -842,6 +849,11 @@ def _agency_followers(req: Request) -> list[User]:
     return _unique(users)
 
 
+def _contacts(req: Request, skip: set[str]) -> list[DesignatedContact]:
+    """The platform's active designated contacts, but none whose address already gets the e-mail as a user."""
+    return [contact for contact in active_contacts(req.platform_id) if contact.email not in skip]
+
+
 def request_link(req: Request) -> str:
     base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
     if has_request_context():
@@ -854,6 +866,13 @@ def _notify(template: str, user: User, req: Request, **context) -> None:
     """Queue an e-mail about `req` to `user` in their language and zone. Never with item addresses."""
     outbox.enqueue_email(template, recipient=user.email, language=user.language, user_id=user.id,
                          req=req, recipient_user=user, link=request_link(req), **context)
+
+
+def _notify_contact(template: str, contact: DesignatedContact, req: Request, **context) -> None:
+    """Queue an e-mail about `req` to a designated contact, in its language and zone (a contact carries the
+    name, language and time zone the templates read from a recipient). Never with item addresses."""
+    outbox.enqueue_email(template, recipient=contact.email, language=contact.language, req=req,
+                         recipient_user=contact, link=request_link(req), **context)
 
 
 # --- Settings the administrators keep: legal bases and deadline policies --------------------------------

@@ -18,7 +18,7 @@ from portal.core import clock, policy
 from portal.core.exceptions import DomainError, NotFound
 from portal.core.forms import refuse
 from portal.extensions import db
-from portal.requests import bp, services, urls
+from portal.requests import bp, notices, services, urls
 from portal.requests.forms import (
     AttachmentForm,
     ButtonForm,
@@ -467,6 +467,7 @@ def detail(request_id: int):
         history=services.history(user, req), messages=services.messages(req), notes=services.notes(user, req),
         attachments=services.attachments_of(req), extensions=services.extensions_of(req),
         outcome_counts=services.outcome_counts(req), actions=services.allowed_actions(req),
+        documents=notices.documents_of(user, req),
         can=lambda permission: policy.can(user, permission, req), is_agency=user.organisation_id == req.agency_id,
         unissued=req.status in UNISSUED, now=clock.now(),
         button=ButtonForm(), reason_form=ReasonForm(), outcome_form=OutcomeForm(), extension_form=ExtensionForm(),

@@ -13,9 +13,11 @@ ENTRIES: list[tuple[str, object, str]] = [
     ("requests.settings", _l("Request settings"), "legal_basis.manage"),
     ("admin.organisations", _l("Organisations"), "organisation.view"),
     ("admin.users", _l("Users"), "user.view"),
+    ("admin.contacts", _l("Designated contacts"), "contact.manage"),
     ("admin.audit_log", _l("Audit log"), "audit.view"),
     ("admin.outbox", _l("Outbox"), "outbox.view"),
     ("api_pages.admin_tokens", _l("API tokens"), "api_token.revoke_any"),
+    ("webhooks.index", _l("Webhooks"), "webhook.manage"),
     ("accounts.account", _l("My account"), "account.manage_own"),
 ]
 

@@ -16,8 +16,8 @@ document.addEventListener("DOMContentLoaded", () => {
   const span = (ms, el) => {
     const minutes = Math.floor(Math.abs(ms) / 60000);
     const days = Math.floor(minutes / 1440), hours = Math.floor((minutes % 1440) / 60), mins = minutes % 60;
-    const d = days ? el.dataset.labelDays.replace("{days}", days) + " " : "";
-    return days ? `${d}${hours} h` : `${hours} h ${mins} min`;
+    const label = days ? el.dataset.labelDaysHours : el.dataset.labelHoursMinutes;
+    return label.replace("{days}", days).replace("{hours}", hours).replace("{minutes}", mins);
   };
   const refresh = () => countdowns.forEach((el) => {
     const ms = new Date(el.dataset.deadline).getTime() - Date.now();

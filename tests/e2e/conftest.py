@@ -4,6 +4,7 @@ The browser is the system's `/usr/bin/chromium` (never `playwright install`). Wi
 are skipped, unless PORTAL_REQUIRE_BROWSER=1 (CI), where a missing browser is a failure.
 """
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -63,20 +64,61 @@ def browser_language():
     return "ko-KR"
 
 
-@pytest.fixture
-def page(browser, live_server, browser_language):
-    """A fresh browser profile per test; fails the test when one of our own URLs answers an error."""
-    context = browser.new_context(base_url=live_server, locale=browser_language,
-                                  viewport={"width": 1280, "height": 900})
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    # Keep each phase's report on the test, so fixtures can tell in their teardown whether it failed.
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)
+
+
+def _open_tab(browser, live_server: str, language: str, failures: list):
+    """A fresh browser profile (its own cookies) with one tab that notes our own URLs answering an error."""
+    context = browser.new_context(base_url=live_server, locale=language, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(TIMEOUT_MS)
     tab = context.new_page()
-    failures = []
     tab.on("response", lambda r: failures.append(f"{r.status} {r.url}")
            if r.url.startswith(live_server) and r.status >= 400 else None)
     tab.on("requestfailed", lambda r: failures.append(f"failed {r.url}") if r.url.startswith(live_server) else None)
-    yield tab
-    context.close()
+    return context, tab
+
+
+def _close_tabs(request, opened: list, failures: list) -> None:
+    """Close the profiles; when the test failed, first save what each tab showed under test-artifacts/."""
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        name = re.sub(r"[^\w.-]+", "_", request.node.name)
+        for number, (_context, tab) in enumerate(opened, 1):
+            try:
+                screenshot(tab, f"failed-{name}-{number}")
+            except Exception:  # a crashed tab must not hide the test's own failure
+                pass
+    for context, _tab in opened:
+        context.close()
     assert failures == [], "requests to the portal that failed"
+
+
+@pytest.fixture
+def page(request, browser, live_server, browser_language):
+    """A fresh browser profile per test; fails the test when one of our own URLs answers an error."""
+    failures = []
+    opened = [_open_tab(browser, live_server, browser_language, failures)]
+    yield opened[0][1]
+    _close_tabs(request, opened, failures)
+
+
+@pytest.fixture
+def open_tab(request, browser, live_server, browser_language):
+    """Opens a browser profile of its own for each person of a test (`open_tab()` returns its tab), with
+    the same checks as `page`."""
+    failures, opened = [], []
+
+    def open_():
+        opened.append(_open_tab(browser, live_server, browser_language, failures))
+        return opened[-1][1]
+
+    yield open_
+    _close_tabs(request, opened, failures)
 
 
 def screenshot(page, name: str) -> Path:

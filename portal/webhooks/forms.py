@@ -1,0 +1,31 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectMultipleField, StringField, SubmitField
+from wtforms.validators import DataRequired
+from wtforms.widgets import CheckboxInput, ListWidget
+
+# In the order of portal.webhooks.models.EVENTS.
+EVENT_LABELS = (
+    ("request.issued", _l("A request to your platform is issued")),
+    # Translators: sent with the reminder e-mail, some hours before the deadline.
+    ("request.deadline_approaching", _l("The deadline of a request is approaching")),
+    ("request.overdue", _l("A request becomes overdue")),
+    ("request.message", _l("The agency posts a message on a request")),
+    ("request.closed", _l("A request is closed")),
+)
+
+
+def event_name(event: str) -> str:
+    return str(dict(EVENT_LABELS).get(event, event))
+
+
+class EndpointForm(FlaskForm):
+    # The service checks the address and the events and says what is wrong in the viewer's language.
+    url = StringField(_l("Address (URL)"), validators=[DataRequired()])
+    events = SelectMultipleField(_l("Events"), choices=EVENT_LABELS, option_widget=CheckboxInput(),
+                                 widget=ListWidget(prefix_label=False))
+    submit = SubmitField(_l("Register endpoint"))
+
+
+class ButtonForm(FlaskForm):
+    """A button that posts (with its CSRF token) and carries nothing else."""
