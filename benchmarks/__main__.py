@@ -13,6 +13,7 @@ import io
 import statistics
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyotp
@@ -66,14 +67,19 @@ def _p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[18] if len(values) >= 20 else max(values)
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments(description: str) -> argparse.Namespace:
+    """The options every benchmark over the generated data takes."""
+    parser = argparse.ArgumentParser(description=description.splitlines()[0])
     parser.add_argument("--requests", type=int, default=100_000)
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--database", help="PostgreSQL URL (its tables are replaced); default: a new SQLite file")
     parser.add_argument("--runs", type=int, default=100)
-    args = parser.parse_args()
+    return parser.parse_args()
 
+
+@contextmanager
+def generated_app(args: argparse.Namespace):
+    """An app over a fresh database filled by `benchmarks.generate`: yields (app, ids of the made data)."""
     from benchmarks.generate import generate
 
     with tempfile.TemporaryDirectory() as folder:
@@ -85,6 +91,12 @@ def main():
             dialect = db.engine.dialect.name
         print(f"{dialect}: generated {args.requests:,} requests and {args.items:,} items "
               f"in {time.perf_counter() - started:.0f} s")
+        yield app, ids
+
+
+def main():
+    args = arguments(__doc__)
+    with generated_app(args) as (app, ids):
 
         results = {}
         agent = app.test_client()

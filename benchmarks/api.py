@@ -7,14 +7,11 @@ services, JSON; not the network. Targets: creation <= 3 s; listing 100 p95 <= 50
 """
 from __future__ import annotations
 
-import argparse
 import gc
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
-from benchmarks.__main__ import _app, _p95, _reset, _time
+from benchmarks.__main__ import _p95, _time, arguments, generated_app
 from portal.extensions import db
 
 TARGETS = {"list 100 requests (platform)": 0.050, "create draft with 10,000 items": 3.0}
@@ -32,24 +29,8 @@ def _token(email: str) -> str:
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=100_000)
-    parser.add_argument("--items", type=int, default=1_000_000)
-    parser.add_argument("--database", help="PostgreSQL URL (its tables are replaced); default: a new SQLite file")
-    parser.add_argument("--runs", type=int, default=100)
-    args = parser.parse_args()
-
-    from benchmarks.generate import generate
-
-    with tempfile.TemporaryDirectory() as folder:
-        app = _app(args.database, Path(folder))
-        _reset(app)
-        started = time.perf_counter()
-        with app.app_context():
-            ids = generate(args.requests, args.items)
-            dialect = db.engine.dialect.name
-        print(f"{dialect}: generated {args.requests:,} requests and {args.items:,} items "
-              f"in {time.perf_counter() - started:.0f} s")
+    args = arguments(__doc__)
+    with generated_app(args) as (app, ids):
         with app.test_request_context():
             agent = {"Authorization": "Bearer " + _token(ids["agent_email"])}
             officer = {"Authorization": "Bearer " + _token(ids["officer_email"])}
