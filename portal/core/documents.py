@@ -66,7 +66,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import ForeignKey, Integer, String, event, or_, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship, selectinload
 
 from portal.accounts.models import Organisation, User
 from portal.core import audit, clock, policy
@@ -582,6 +582,8 @@ def documents_for(user: User, *, reference: str | None = None, kind: str | None 
         query = query.where(Document.reference == reference)
     if kind is not None:
         query = query.where(Document.kind == kind)
+    # The request page says of each document whether a later one replaced it: loaded in one query.
+    query = query.options(selectinload(Document.replaced_by))
     return list(db.session.scalars(query.order_by(Document.issued_at.desc(), Document.id.desc())))
 
 
