@@ -36,11 +36,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        from portal.core.database import configure_sqlite
+    from portal.core import transaction
 
-        with app.app_context():
-            configure_sqlite(db.engine)
+    transaction.init_app(app)  # first: every later before_request may read the database
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -1,4 +1,5 @@
 """Command-line tools: `flask --app portal demo seed`, `audit verify|head`, `outbox send`, `tick`, `worker`."""
+import functools
 import json
 import secrets
 import sys
@@ -10,6 +11,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 
+from portal.core.transaction import unit_of_work
 from portal.extensions import db
 
 demo = AppGroup("demo", help="Demo data for trying the portal.")
@@ -108,7 +110,7 @@ def demo_seed(if_empty: bool):
     from portal.requests.demo import seed_requests
 
     demo_requests = seed_requests()
-    db.session.commit()
+    db.session.flush()
 
     path = credentials_path()
     path.write_text(json.dumps({"users": credentials}, ensure_ascii=False, indent=2) + "\n")
@@ -163,7 +165,6 @@ def tick():
     from portal.requests.services import tick as run_tick
 
     counts = run_tick()
-    db.session.commit()
     click.echo(", ".join(f"{k}: {v}" for k, v in counts.items()))
 
 
@@ -172,31 +173,40 @@ def tick():
 @click.option("--iterations", default=0, show_default=True, help="Stop after this many rounds (0: never).")
 @with_appcontext
 def worker(interval: float, iterations: int):
-    """Every `interval` seconds: the deadline tick, then send what the outbox has due."""
-    import logging
+    """Every `interval` seconds: every registered job (deadline tick, ... and last the outbox), each in its
+    own unit of work."""
     import time
 
-    from portal.core.outbox import send_pending
-    from portal.requests.services import tick as run_tick
+    from portal.core import jobs
 
-    log = logging.getLogger("portal.worker")
     done = 0
     while True:
         started = time.monotonic()
-        try:
-            counts = run_tick()
-            db.session.commit()
-            sent = send_pending()
-            click.echo(f"tick {counts}; outbox {sent}")
-        except Exception:  # one failed round must not stop the worker; the next one retries
-            db.session.rollback()
-            log.exception("worker round failed")
-        finally:
-            db.session.remove()
+        click.echo("; ".join(f"{name} {counts}" for name, counts in jobs.run_round().items()))
         done += 1
         if iterations and done >= iterations:
             return
         time.sleep(max(0.0, interval - (time.monotonic() - started)))
+
+
+def _in_unit_of_work(command: click.Command) -> None:
+    """Each CLI command commits once when it ends normally and rolls back otherwise (the worker's jobs
+    each have their own unit of work)."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _in_unit_of_work(sub)
+        return
+    callback = command.callback
+    if command.name == "worker" or callback is None or getattr(callback, "in_unit_of_work", False):
+        return
+
+    @functools.wraps(callback)
+    def run(*args, **kwargs):
+        with unit_of_work():
+            return callback(*args, **kwargs)
+
+    run.in_unit_of_work = True
+    command.callback = run
 
 
 def init_app(app: Flask) -> None:
@@ -204,3 +214,5 @@ def init_app(app: Flask) -> None:
         app.cli.add_command(group)
     app.cli.add_command(tick)
     app.cli.add_command(worker)
+    for command in app.cli.commands.values():
+        _in_unit_of_work(command)

@@ -2,13 +2,15 @@
 import logging
 import uuid
 
-from flask import Flask, jsonify, redirect, render_template, request, url_for
+from urllib.parse import urlsplit
+
+from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
-from portal.core import audit
-from portal.core.exceptions import PermissionDenied
-from portal.extensions import db
+from portal.core import audit, transaction
+from portal.core.exceptions import DomainError, NotFound, PermissionDenied, ValidationError
+from portal.site.views import safe_next
 
 log = logging.getLogger(__name__)
 
@@ -45,17 +47,42 @@ def error_response(status: int, incident: str | None = None):
 
 
 def _denied(exc: PermissionDenied):
-    # Record the refusal on its own: whatever the request had pending is dropped.
-    db.session.rollback()
-    audit.record("access.denied", details={"permission": exc.permission, "endpoint": request.endpoint,
-                                           "method": request.method})
-    db.session.commit()
+    # Recorded on its own, after whatever the request had pending is rolled back with the 4xx.
+    details = {"permission": exc.permission, "endpoint": request.endpoint, "method": request.method}
+    transaction.after(lambda: audit.record("access.denied", details=details))
     # Another organisation's object is answered as if it did not exist.
     return error_response(404 if exc.obj is not None else 403)
 
 
+def _not_found(_exc: NotFound):
+    return error_response(404)
+
+
+def _refused(exc: DomainError):
+    """A refusal no view caught: undo what the service flushed, say why, and go back where the user was."""
+    transaction.discard()
+    if wants_json():
+        status = 422 if isinstance(exc, ValidationError) else 409
+        return jsonify({"error": "validation_error" if status == 422 else "conflict",
+                        "message": str(exc.message)}), status
+    flash(str(exc.message), "error")
+    return redirect(safe_next(_same_site_referrer(), url_for("dashboard.home")), code=303)
+
+
+def _same_site_referrer() -> str | None:
+    referrer = request.referrer
+    if not referrer:
+        return None
+    parts = urlsplit(referrer)
+    if parts.netloc != request.host:
+        return None
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(PermissionDenied, _denied)
+    app.register_error_handler(NotFound, _not_found)
+    app.register_error_handler(DomainError, _refused)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
@@ -67,5 +94,4 @@ def init_app(app: Flask) -> None:
     def _unexpected(exc: Exception):
         incident = uuid.uuid4().hex[:12]
         log.exception("incident %s on %s %s", incident, request.method, request.endpoint)
-        db.session.rollback()
         return error_response(500, incident)

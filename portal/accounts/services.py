@@ -27,7 +27,7 @@ from portal.accounts.models import (
     UserSession,
 )
 from portal.accounts.passwords import check_password_policy, hash_password, needs_rehash, verify_password
-from portal.core import audit, clock, outbox, policy
+from portal.core import audit, clock, outbox, policy, transaction
 from portal.core.exceptions import Conflict, NotFound, ValidationError
 from portal.extensions import db
 
@@ -246,18 +246,17 @@ def load_session(token: str) -> User | None:
         return None
     now = clock.now()
     user = session.user
-    if not user.active:
-        close_session(session, "deactivated")
-        return None
-    if now >= session.expires_at:
-        close_session(session, "absolute_timeout")
-        return None
-    if now - session.last_seen_at >= current_app.config["SESSION_IDLE_TIMEOUT"]:
-        close_session(session, "idle_timeout")
+    # This runs while a page reads: the bookkeeping is a write of its own (core/transaction).
+    ending = ("deactivated" if not user.active else "absolute_timeout" if now >= session.expires_at
+              else "idle_timeout" if now - session.last_seen_at >= current_app.config["SESSION_IDLE_TIMEOUT"]
+              else None)
+    if ending:
+        transaction.write(lambda: close_session(db.session.get(UserSession, session.id), ending))
         return None
     # Record activity at most once a minute: enough for a 30-minute idle limit, far fewer writes.
     if (now - session.last_seen_at).total_seconds() >= 60:
-        session.last_seen_at = now
+        transaction.write(lambda: db.session.execute(
+            update(UserSession).where(UserSession.id == session.id).values(last_seen_at=now)))
     session.token = token
     user.current_session = session
     return user

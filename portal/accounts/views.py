@@ -31,10 +31,7 @@ PENDING = "pending_login"
 
 def load_user(token: str):
     """Flask-Login's loader: the cookie carries a server-side session token."""
-    user = services.load_session(token)
-    # Expiry and activity bookkeeping is its own transaction: nothing else is pending this early.
-    db.session.commit()
-    return user
+    return services.load_session(token)
 
 
 def _login_rate():
@@ -49,6 +46,8 @@ def _begin_pending(user: User, next_url: str | None) -> None:
     if language:  # ... but the language chosen on the login page, so the code step speaks it too
         session["lang"] = language
     session[PENDING] = {"user_id": user.id, "since": clock.now().isoformat(), "next": next_url}
+    if not user.two_factor_enrolled:
+        services.start_enrolment(user)  # here, in a POST: the enrolment page itself only reads
 
 
 def _pending_user() -> User | None:
@@ -72,7 +71,6 @@ def _finish_login(user: User):
     user_session = services.open_session(user)
     login_user(user)
     session.permanent = True
-    db.session.commit()
     current_app.logger.info("user %s logged in (session %s)", user.id, user_session.id)
     return next_url
 
@@ -88,10 +86,9 @@ def login():
         try:
             user = services.authenticate(form.email.data, form.password.data)
         except services.LoginRefused as refused:
-            db.session.commit()  # the failure and any lockout are recorded
+            # Not a rollback: the failure and any lockout are recorded with this 200.
             form.form_errors.append(str(refused.message))
         else:
-            db.session.commit()
             _begin_pending(user, safe_next(request.args.get("next"), None) if request.args.get("next") else None)
             if not user.two_factor_enrolled:
                 return redirect(url_for("accounts.enrol"))
@@ -114,7 +111,7 @@ def second_factor():
         try:
             method = services.verify_second_factor(user, form.code.data)
         except DomainError as error:
-            db.session.commit()  # record the failure before showing it
+            # Not a rollback: the failure is recorded with this answer.
             form.code.errors = [str(error.message)]
             if services.is_locked(user):
                 session.pop(PENDING, None)
@@ -146,13 +143,11 @@ def enrol():
     if user.two_factor_enrolled:
         return redirect(url_for("accounts.second_factor"))
     secret = services.start_enrolment(user)
-    db.session.commit()
     form = CodeForm()
     if form.validate_on_submit():
         try:
             codes = services.confirm_enrolment(user, form.code.data)
         except DomainError as error:
-            db.session.commit()
             form.code.errors = [str(error.message)]
         else:
             _finish_login(user)
@@ -169,7 +164,6 @@ def logout():
     if user.current_session is not None:
         services.close_session(user.current_session, "logout", by=user)
     audit.record("logout", user)
-    db.session.commit()
     logout_user()
     session.clear()
     flash(_("You have logged out."), "info")
@@ -188,7 +182,6 @@ def account():
         except DomainError as error:
             refuse(form, error)
         else:
-            db.session.commit()
             flash(_("Your settings are saved."), "success")
             return redirect(url_for("accounts.account"))
     return render_template("accounts/account.html", form=form,
@@ -205,7 +198,6 @@ def change_password():
         except DomainError as error:
             refuse(form, error)
         else:
-            db.session.commit()
             flash(_("Your password is changed. Your other sessions have been ended."), "success")
             return redirect(url_for("accounts.account"))
     return render_template("accounts/change_password.html", form=form)
@@ -218,7 +210,6 @@ def recovery_codes():
     if form.validate_on_submit():
         if verify_password(current_user.password_hash, form.current_password.data):
             codes = services.regenerate_recovery_codes(current_user)
-            db.session.commit()
             return render_template("accounts/recovery_codes.html", codes=codes, first_time=False)
         form.current_password.errors = [_("The current password is incorrect.")]
     return render_template("accounts/recovery_codes_new.html", form=form)
@@ -240,7 +231,6 @@ def revoke_session(session_id: int):
         services.revoke_own_session(current_user, session_id)
     except NotFound:
         abort(404)
-    db.session.commit()
     flash(_("The session has been ended."), "success")
     return redirect(url_for("accounts.sessions"))
 
@@ -251,7 +241,6 @@ def revoke_other_sessions():
     if ConfirmForm().validate_on_submit():
         count = services.close_sessions(current_user, "revoked_by_user", keep=current_user.current_session,
                                         by=current_user)
-        db.session.commit()
         flash(ngettext("%(num)d other session has been ended.", "%(num)d other sessions have been ended.", count),
               "success")
     return redirect(url_for("accounts.sessions"))
@@ -274,7 +263,6 @@ def accept_invitation(token: str):
         except DomainError as error:
             refuse(form, error)
         else:
-            db.session.commit()
             _begin_pending(user, None)
             flash(_("Your account is created. Now set up two-factor authentication."), "success")
             return redirect(url_for("accounts.enrol"))
@@ -288,7 +276,6 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         services.request_password_reset(form.email.data)
-        db.session.commit()
         flash(_("If an account uses this address, a reset link is on its way. It is valid for one hour."), "info")
         return redirect(url_for("accounts.login"))
     return render_template("accounts/forgot_password.html", form=form)
@@ -309,7 +296,6 @@ def reset_password(token: str):
         except DomainError as error:
             refuse(form, error)
         else:
-            db.session.commit()
             session.clear()
             flash(_("Your password is changed. Log in with it and your verification code."), "success")
             return redirect(url_for("accounts.login"))

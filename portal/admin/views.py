@@ -78,7 +78,6 @@ def new_organisation():
         except DomainError as error:
             refuse(form, error)
         else:
-            db.session.commit()
             flash(_("The organisation %(code)s has been created.", code=organisation.code), "success")
             return redirect(url_for("admin.organisations"))
     return render_template("admin/organisation_form.html", form=form)
@@ -141,7 +140,6 @@ def _act_on_user(user_id: int, permission: str, action, done: str):
     except DomainError as error:
         refuse(form, error)
         return _user_page(subject, refused=form)
-    db.session.commit()
     flash(done, "success")
     return redirect(url_for("admin.user", user_id=user_id))
 
@@ -179,7 +177,6 @@ def change_role(user_id: int):
         except DomainError as error:
             refuse(form, error)
         else:
-            db.session.commit()
             flash(_("The role is now %(role)s. The person's sessions have been ended.",
                     role=role_name(subject.role)), "success")
             return redirect(url_for("admin.user", user_id=user_id))
@@ -202,7 +199,6 @@ def invite():
         except DomainError as error:
             refuse(form, error)
         else:
-            db.session.commit()
             flash(_("An invitation has been sent to %(email)s.", email=invitation.email), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/invite.html", form=form)
@@ -222,7 +218,6 @@ def revoke_invitation(invitation_id: int):
             refuse(form, error)
             flash(" ".join(form.form_errors), "error")
         else:
-            db.session.commit()
             flash(_("The invitation to %(email)s has been withdrawn.", email=invitation.email), "success")
     return redirect(url_for("admin.users"))
 
@@ -260,7 +255,6 @@ def new_contact():
         except DomainError as error:
             refuse(form, error)
         else:
-            db.session.commit()
             flash(_("%(name)s is now a designated contact.", name=added.name), "success")
             return redirect(url_for("admin.contacts"))
     return render_template("admin/contact_form.html", form=form, contact=None)
@@ -284,7 +278,6 @@ def contact(contact_id: int):
         except DomainError as error:
             refuse(form, error)
         else:
-            db.session.commit()
             flash(_("The contact has been saved.") if changed else _("Nothing was changed."), "success")
             return redirect(url_for("admin.contacts"))
     return render_template("admin/contact_form.html", form=form, contact=subject)
@@ -300,7 +293,6 @@ def _set_contact_active(contact_id: int, active: bool, done: str):
             refuse(form, error)
             flash(" ".join(form.form_errors), "error")
         else:
-            db.session.commit()
             flash(done, "success")
     return redirect(url_for("admin.contacts"))
 
@@ -346,7 +338,6 @@ def audit_log():
         if before is not None:
             details["before"] = before
         audit.record("audit.viewed", details=details)
-        db.session.commit()
     args = {key: value for key, value in request.args.items() if key != "before" and value}
     return render_template("admin/audit.html", form=form, page=page, args=args, before=before,
                            max_rows=current_app.config["AUDIT_CSV_MAX_ROWS"])
@@ -366,7 +357,6 @@ def audit_csv():
         return redirect(url_for("admin.audit_log", **request.args))
     max_rows, actor_id = int(current_app.config["AUDIT_CSV_MAX_ROWS"]), current_user.id
     audit.record("audit.exported", details={"filters": filters.as_details(), "max_rows": max_rows})
-    db.session.commit()
 
     app = current_app._get_current_object()
 
@@ -412,5 +402,4 @@ def outbox_message(message_id: int):
         abort(404)
     # The body may hold a single-use link (an invitation, a password reset): reading it is recorded.
     audit.record("outbox.viewed", message)
-    db.session.commit()
     return render_template("admin/outbox_message.html", message=message)

@@ -38,10 +38,6 @@ def current_token() -> ApiToken | None:
             token = tokens.authenticate(text, request.remote_addr)
             if token is None:
                 log.info("API call with an unusable token refused on %s %s", request.method, request.endpoint)
-            else:
-                # Last-use bookkeeping is its own transaction, like the session loader's.
-                db.session.commit()
-                token = db.session.get(ApiToken, token.id)
             g.api_token = token
     return g.api_token
 

@@ -22,7 +22,6 @@ def tokens_page():
         except DomainError as error:
             refuse(form, error)
         else:
-            db.session.commit()
             # Shown this once; only its hash is kept.
             return render_template("api/token_created.html", token=token, text=text)
     return render_template("api/tokens.html", form=form, tokens=tokens.tokens_of(current_user),
@@ -54,6 +53,5 @@ def _revoke(token_id: int, back: str):
             tokens.revoke_token(current_user, token_id)
         except NotFound:
             abort(404)
-        db.session.commit()
         flash(_("The token is revoked; it no longer works."), "success")
     return redirect(url_for(back))

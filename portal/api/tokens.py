@@ -10,11 +10,11 @@ import secrets
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from portal.accounts.models import User
 from portal.api.models import SCOPES, ApiToken
-from portal.core import audit, clock, policy
+from portal.core import audit, clock, policy, transaction
 from portal.core.exceptions import NotFound, ValidationError
 from portal.extensions import db
 
@@ -82,7 +82,7 @@ def revoke_token(by: User, token_id: int) -> ApiToken:
 
 
 def authenticate(text: str | None, ip: str | None = None) -> ApiToken | None:
-    """The usable token with this text, or None. Notes its last use (the caller commits)."""
+    """The usable token with this text, or None. Notes its last use."""
     if not text or not text.startswith(TOKEN_PREFIX) or len(text) > 200:
         return None
     token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(text)))
@@ -90,5 +90,7 @@ def authenticate(text: str | None, ip: str | None = None) -> ApiToken | None:
     if token is None or not token.is_usable(now):
         return None
     if token.last_used_at is None or now - token.last_used_at >= LAST_USE_RESOLUTION or token.last_used_ip != ip:
-        token.last_used_at, token.last_used_ip = now, ip
+        # Bookkeeping of its own: a GET of the API only reads (core/transaction).
+        transaction.write(lambda: db.session.execute(
+            update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now, last_used_ip=ip)))
     return token

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.api import bp, schemas
 from portal.api.models import IdempotentCreation
 from portal.api.spec import ScopeMissing, openapi_document, operation, query
-from portal.core import audit, clock, documents, policy
+from portal.core import audit, clock, documents, policy, transaction
 from portal.core.exceptions import Conflict, DomainError, NotFound, ValidationError
 from portal.extensions import db, limiter
 from portal.requests import notices, services, urls
@@ -43,7 +43,6 @@ def error(status: int, code: str, message, **extra):
 
 @bp.errorhandler(ValidationError)
 def _invalid(exc: ValidationError):
-    db.session.rollback()
     extra = {"field": _FIELD_NAMES.get(exc.field, exc.field)}
     if isinstance(exc, services.ItemsRefused):
         extra["items"] = [{"index": e.line, "message": str(e.message)} for e in exc.errors[:1000]]
@@ -52,30 +51,25 @@ def _invalid(exc: ValidationError):
 
 @bp.errorhandler(Conflict)
 def _conflict(exc: Conflict):
-    db.session.rollback()
     return error(409, "conflict", exc.message)
 
 
 @bp.errorhandler(NotFound)
 def _not_found(exc: NotFound):
-    db.session.rollback()
     return error(404, "not_found", exc.message)
 
 
 @bp.errorhandler(ScopeMissing)
 def _scope_missing(exc: ScopeMissing):
     # Audited like any other refusal (see portal.errors).
-    db.session.rollback()
-    audit.record("access.denied", details={"scope": list(exc.scopes), "endpoint": request.endpoint,
-                                           "method": request.method})
-    db.session.commit()
+    details = {"scope": list(exc.scopes), "endpoint": request.endpoint, "method": request.method}
+    transaction.after(lambda: audit.record("access.denied", details=details))
     return error(403, "insufficient_scope", _("This token does not have the scope needed: %(scopes)s.",
                                               scopes=" or ".join(exc.scopes)))
 
 
 @bp.errorhandler(DomainError)
 def _refused(exc: DomainError):
-    db.session.rollback()
     return error(422, "refused", exc.message)
 
 
@@ -168,7 +162,6 @@ def _load(request_id: int) -> Request:
 
 
 def _done(req: Request, status: int = 200):
-    db.session.commit()
     return jsonify(represent(req)), status
 
 
@@ -261,7 +254,6 @@ def get_request(request_id: int):
     after = _bounded_int("items_after", 0, 0, 2147483647)
     limit = _bounded_int("items_limit", MAX_ITEMS_PAGE, 1, MAX_ITEMS_PAGE)
     services.record_view(current_user, req)
-    db.session.commit()
     rows = services.item_rows(req, after, limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
@@ -314,9 +306,9 @@ def create_request():
         db.session.add(IdempotentCreation(user_id=current_user.id, key=key, body_hash=_body_hash(request.get_data()),
                                           status_code=201, response=json.dumps(body)))
     try:
-        db.session.commit()
+        db.session.flush()
     except IntegrityError:  # the same key, used concurrently: the first one won
-        db.session.rollback()
+        transaction.discard()
         remembered = _remembered(key) if key is not None else None
         if remembered is None:
             raise
@@ -439,7 +431,6 @@ def set_outcomes(request_id: int):
     updated = 0
     for (outcome, reason), item_ids in groups.items():
         updated += services.set_outcomes(current_user, req, item_ids, outcome, reason)
-    db.session.commit()
     return jsonify({"updated": updated, "request": represent(req)})
 
 
@@ -462,7 +453,6 @@ def ask_extension(request_id: int):
     data = _body()
     extension = services.request_extension(current_user, req, _text(data, "reason", required=True),
                                            _moment(_text(data, "requested_until"), "requested_until"))
-    db.session.commit()
     return jsonify({"id": extension.id, "status": extension.status, "reason": extension.reason,
                     "requested_until": iso(extension.requested_until), "created_at": iso(extension.created_at)}), 201
 
@@ -489,7 +479,6 @@ def list_messages(request_id: int):
 def post_message(request_id: int):
     req = _load(request_id)
     message = services.post_message(current_user, req, _text(_body(), "body", required=True))
-    db.session.commit()
     return jsonify(_message(message)), 201
 
 
@@ -503,7 +492,6 @@ def document(document_id: int):
     found = documents.get_document(current_user, document_id)
     data = documents.read_document(found)
     documents.record_download(current_user, found)
-    db.session.commit()
     response = Response(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="document-{found.id}.pdf"'
     response.headers["ETag"] = f'"{found.sha256}"'
@@ -529,7 +517,6 @@ def verify():
     if result is None:
         return jsonify({"authentic": False})
     documents.record_verification(result, "api")
-    db.session.commit()
     return jsonify({"authentic": True, "document": {
         "kind": result.kind.code, "reference": result.reference, "issuer_ko": result.issuer_ko,
         "issuer_en": result.issuer_en, "issued_at": iso(result.issued_at), "sha256": result.sha256,

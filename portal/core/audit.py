@@ -17,7 +17,7 @@ from flask_login import current_user
 from sqlalchemy import DDL, BigInteger, ForeignKey, Integer, String, event, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from portal.core import clock
+from portal.core import clock, transaction
 from portal.core.database import UTCDateTime
 from portal.extensions import db
 
@@ -103,7 +103,7 @@ def record(
     details: dict | None = None,
     object_type: str | None = None,
     object_id: str | int | None = None,
-) -> AuditEvent:
+) -> None:
     """Append an event for `action` on `obj` by `actor` (default: the current user). Flushes, never commits.
 
     `details` must hold no secrets, codes, tokens or reported URLs.
@@ -115,7 +115,21 @@ def record(
         object_id = object_id if object_id is not None else getattr(obj, "id", None)
     if organisation_id is None and actor is not None:
         organisation_id = actor.organisation_id
+    fields = dict(
+        occurred_at=clock.now(),
+        actor_id=actor.id if actor is not None else None,
+        organisation_id=organisation_id,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id) if object_id is not None else None,
+        ip=request.remote_addr if has_request_context() else None,
+        details=details or {},
+    )
+    # A page that only reads appends its row after it is built, in a short write of its own.
+    transaction.write(lambda: _append(fields))
 
+
+def _append(fields: dict) -> AuditEvent:
     head = db.session.execute(
         update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1).returning(AuditHead.seq)
     ).scalar_one_or_none()
@@ -125,18 +139,7 @@ def record(
         head = 1
     prev_hash = db.session.execute(select(AuditHead.hash).where(AuditHead.id == 1)).scalar_one()
 
-    entry = AuditEvent(
-        seq=head,
-        occurred_at=clock.now(),
-        actor_id=actor.id if actor is not None else None,
-        organisation_id=organisation_id,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id) if object_id is not None else None,
-        ip=request.remote_addr if has_request_context() else None,
-        details=details or {},
-        prev_hash=prev_hash,
-    )
+    entry = AuditEvent(seq=head, prev_hash=prev_hash, **fields)
     entry.hash = hashlib.sha256(entry.canonical()).hexdigest()
     db.session.add(entry)
     db.session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=entry.hash))

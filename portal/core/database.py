@@ -1,8 +1,7 @@
-"""Database mechanisms shared by every domain: aware UTC timestamps and SQLite behaviour."""
+"""Database types shared by every domain: aware UTC timestamps. How transactions begin: core/transaction."""
 from datetime import datetime
 
-from sqlalchemy import DateTime, event
-from sqlalchemy.engine import Engine
+from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
 from portal.core.clock import UTC
@@ -28,24 +27,3 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
-
-
-def configure_sqlite(engine: Engine) -> None:
-    """Make SQLite behave for a multi-process web app.
-
-    Writers take the lock when their transaction begins (BEGIN IMMEDIATE), so two requests never both
-    read a counter or the audit chain head and then collide; WAL lets readers go on meanwhile.
-    """
-
-    @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):
-        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.close()
-
-    @event.listens_for(engine, "begin")
-    def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -2,12 +2,12 @@
 from flask_wtf import FlaskForm
 
 from portal.core.exceptions import DomainError, ValidationError
-from portal.extensions import db
+from portal.core import transaction
 
 
 def refuse(form: FlaskForm, error: DomainError) -> None:
     """Undo whatever the refused service had flushed and show its message on the form."""
-    db.session.rollback()
+    transaction.discard()
     field = getattr(error, "field", None) if isinstance(error, ValidationError) else None
     if field and field in form:
         form[field].errors = list(form[field].errors) + [str(error.message)]

@@ -30,7 +30,7 @@ from flask_babel import force_locale
 from sqlalchemy import ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.core import clock
+from portal.core import clock, jobs
 from portal.core.database import UTCDateTime
 from portal.extensions import db
 
@@ -157,6 +157,14 @@ def send_pending(limit: int = 100) -> dict[str, int]:
         for outcome, number in channel_counts.items():
             counts[outcome] += number
     return counts
+
+
+def _send_job() -> dict:
+    return send_pending()
+
+
+# Last in every round: what the other jobs queued goes out in the same round.
+jobs.register("outbox.send", _send_job, order=90)
 
 
 def _send_emails(limit: int) -> dict[str, int]:

@@ -27,7 +27,6 @@ def download(document_id: int):
     response.headers["X-Content-Type-Options"] = "nosniff"
     # Last: after the commit the row and the user would be loaded again just to name the file.
     documents.record_download(current_user, document)
-    db.session.commit()
     return response
 
 

@@ -5,6 +5,16 @@ from flask import Blueprint
 bp = Blueprint("requests", __name__, url_prefix="/requests")
 
 from portal.requests import views  # noqa: E402,F401
+from portal.core import jobs  # noqa: E402
+
+
+def _tick() -> dict:
+    from portal.requests.services import tick
+
+    return tick()
+
+
+jobs.register("requests.tick", _tick)
 
 
 @bp.app_context_processor

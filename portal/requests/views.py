@@ -14,7 +14,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
-from portal.core import clock, policy
+from portal.core import clock, policy, transaction
 from portal.core.exceptions import DomainError, NotFound
 from portal.core.forms import refuse
 from portal.extensions import db
@@ -53,13 +53,12 @@ def _detail(req: Request, anchor: str | None = None):
 
 
 def _done(req: Request, message: str, anchor: str | None = None):
-    db.session.commit()
     flash(message, "success")
     return _detail(req, anchor)
 
 
 def _refused(req: Request, error: DomainError, anchor: str | None = None):
-    db.session.rollback()
+    transaction.discard()
     flash(str(error.message), "error")
     return _detail(req, anchor)
 
@@ -156,7 +155,6 @@ def new():
         except DomainError as error:
             refuse(form, error)
         else:
-            db.session.commit()
             flash(_("The draft is saved. Add its items next."), "success")
             return redirect(url_for("requests.add_items", request_id=req.id))
     return render_template("requests/draft_form.html", form=form, req=None)
@@ -201,13 +199,12 @@ def add_items(request_id: int):
             try:
                 added = services.add_items(current_user, req, parsed)
             except services.ItemsRefused as error:
-                db.session.rollback()
+                transaction.discard()
                 form.form_errors.append(str(error.message))
                 line_errors = error.errors
             except DomainError as error:
                 refuse(form, error)
             else:
-                db.session.commit()
                 flash(" ".join((ngettext("%(num)d item added.", "%(num)d items added.", added.added),
                                  ngettext("%(num)d duplicate merged.", "%(num)d duplicates merged.",
                                           added.merged))), "success")
@@ -248,7 +245,6 @@ def delete(request_id: int):
             services.delete_draft(current_user, req)
         except DomainError as error:
             return _refused(req, error)
-        db.session.commit()
         flash(_("The draft is deleted."), "success")
     return redirect(url_for("requests.index"))
 
@@ -332,7 +328,6 @@ def item(request_id: int, item_id: int):
             return _done(req, _("The outcome is recorded."), "items")
     earlier = services.earlier_requests(current_user, req, [found.url_hash])
     services.record_item_view(current_user, req, found)
-    db.session.commit()
     return render_template("requests/item.html", req=req, item=found, form=form,
                            earlier=earlier.get(found.url_hash, []),
                            can=lambda permission: policy.can(current_user, permission, req))
@@ -439,7 +434,6 @@ def download(request_id: int, attachment_id: int):
         attachment, path = services.open_attachment(current_user, req, attachment_id)
     except NotFound:
         abort(404)
-    db.session.commit()
     response = send_file(path, mimetype=attachment.content_type, as_attachment=True,
                          download_name=attachment.filename, etag=False, conditional=False, max_age=0)
     response.headers["Cache-Control"] = "no-store"
@@ -454,7 +448,6 @@ def detail(request_id: int):
     req = _load(request_id)
     # Record the view first: committing later would expire (and reload one by one) the loaded items.
     services.record_view(current_user, req)
-    db.session.commit()
     after = request.args.get("after", "0")
     after = int(after) if after.isdigit() else 0
     items = services.item_rows(req, after, ITEMS_PER_PAGE + 1)
@@ -497,10 +490,9 @@ def add_legal_basis():
         try:
             services.add_legal_basis(current_user, form.code.data, form.name_ko.data, form.name_en.data)
         except DomainError as error:
-            db.session.rollback()
+            transaction.discard()
             flash(str(error.message), "error")
         else:
-            db.session.commit()
             flash(_("The legal basis is added."), "success")
     else:
         flash(_("Give a code and both names."), "error")
@@ -515,7 +507,6 @@ def set_legal_basis_active(basis_id: int):
             services.set_legal_basis_active(current_user, basis_id, request.form.get("active") == "1")
         except NotFound:
             abort(404)
-        db.session.commit()
         flash(_("The legal basis is updated."), "success")
     return redirect(url_for("requests.settings"))
 
@@ -535,9 +526,8 @@ def set_deadline_policy():
     except ValueError:
         flash(_("Give a whole number."), "error")
     except DomainError as error:
-        db.session.rollback()
+        transaction.discard()
         flash(str(error.message), "error")
     else:
-        db.session.commit()
         flash(_("The deadline policy is saved. Requests already issued keep their deadline."), "success")
     return redirect(url_for("requests.settings"))

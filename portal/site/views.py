@@ -16,7 +16,6 @@ def healthz():
         db.session.execute(text("SELECT 1"))
     except Exception:  # any failure of the database means we are not healthy
         current_app.logger.exception("health check: database unavailable")
-        db.session.rollback()
         return jsonify(status="unavailable", database="unavailable"), 503
     return jsonify(status="ok", database="ok")
 
@@ -41,5 +40,4 @@ def choose_language():
             from portal.accounts.services import set_language
 
             set_language(current_user, language)
-            db.session.commit()
     return redirect(safe_next(request.form.get("next"), url_for("dashboard.home")))

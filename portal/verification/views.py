@@ -49,7 +49,6 @@ def _page(result=None, checked: str | None = None, form=None, file_form=None, st
 def _answer(result, method: str):
     if result is not None:
         documents.record_verification(result, method)
-        db.session.commit()
     else:
         log.info("document verification found no match (by %s)", method)
     return _page(result, checked=method)

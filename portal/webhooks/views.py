@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from portal.accounts.models import User
 from portal.admin.forms import outbox_status_name
-from portal.core import policy
+from portal.core import policy, transaction
 from portal.core.exceptions import DomainError, NotFound
 from portal.core.forms import refuse
 from portal.extensions import db
@@ -46,7 +46,6 @@ def index():
         except DomainError as error:
             refuse(form, error)
         else:
-            db.session.commit()
             # The secret is on this page only; no other page shows it again.
             return render_template("webhooks/created.html", endpoint=endpoint, secret=secret)
     return render_template("webhooks/index.html", form=form, endpoints=services.endpoints_of(_actor()))
@@ -100,9 +99,8 @@ def _act(endpoint_id: int, action, message: str, back: str | None = None):
     try:
         action(_actor(), endpoint)
     except DomainError as error:
-        db.session.rollback()
+        transaction.discard()
         flash(str(error.message), "error")
         return redirect(url_for("webhooks.detail", endpoint_id=endpoint.id))
-    db.session.commit()
     flash(message, "success")
     return redirect(back)

@@ -1,0 +1,149 @@
+"""The unit of work: one transaction per HTTP request, CLI command and worker job.
+
+Views and services never commit or roll back. An HTTP request commits once, after the view, when nothing
+was raised and the answer is below 400; otherwise everything it flushed is rolled back. CLI commands and
+worker jobs run inside `unit_of_work()`, which does the same around a block.
+
+GET and HEAD only read: their transaction begins deferred on SQLite (WAL lets them read while a writer
+writes) and is marked read-only on both SQLite (`PRAGMA query_only`) and PostgreSQL (`SET TRANSACTION READ
+ONLY`), so a write while a page renders is an error, not a hidden lock. The few writes a read must make
+(the audit row of a view or a download, a session's last-seen time) are handed to `write()`: in a read they
+run after the page is built, in one short transaction of their own; elsewhere they run at once.
+
+A refusal that must be kept although the request fails (an access denial's audit row) is handed to
+`after()`: it runs in its own transaction after the request's own one ended, whichever way.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from flask import Flask, Response, g, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from portal.extensions import db
+
+log = logging.getLogger(__name__)
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+# True while a GET or HEAD builds its answer; read by the engine when a transaction begins.
+_reading: ContextVar[bool] = ContextVar("portal_reading", default=False)
+
+
+def reading() -> bool:
+    """Whether the current unit of work may only read."""
+    return _reading.get()
+
+
+def write(work: Callable[[], object]) -> None:
+    """Run `work` now when writing; in a read, after the answer is built, in a short write transaction."""
+    if reading():
+        g.setdefault("_deferred_writes", []).append(work)
+    else:
+        work()
+
+
+def after(work: Callable[[], object]) -> None:
+    """Run `work` in a transaction of its own once the request's own transaction has ended either way."""
+    g.setdefault("_deferred_writes", []).append(work)
+
+
+def discard() -> None:
+    """Drop what a refused service flushed, so the rest of the request sees the state before it."""
+    db.session.rollback()
+
+
+@contextmanager
+def unit_of_work() -> Iterator[None]:
+    """Commit once when the block ends normally, roll back when it raises (CLI commands, worker jobs)."""
+    try:
+        yield
+    except BaseException:
+        db.session.rollback()
+        raise
+    db.session.commit()
+
+
+# --- HTTP requests ---------------------------------------------------------------------------------------
+
+def _begin_request() -> None:
+    g._unit_token = _reading.set(request.method in READ_METHODS)
+
+
+def _end_request(response: Response) -> Response:
+    if g.get("_unit_done"):  # after_request runs again for the 500 of a failed commit
+        return response
+    g._unit_done = True
+    if response.status_code < 400:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    _run_deferred()
+    return response
+
+
+def _run_deferred() -> None:
+    deferred = g.pop("_deferred_writes", [])
+    if not deferred:
+        return
+    token = _reading.set(False)
+    try:
+        with unit_of_work():
+            for work in deferred:
+                work()
+    finally:
+        _reading.reset(token)
+
+
+def _teardown_request(exc: BaseException | None) -> None:
+    token = g.pop("_unit_token", None)
+    if token is None:  # a request context that dispatched nothing (a test's or a shell's)
+        return
+    if exc is not None or not g.pop("_unit_done", False):
+        db.session.rollback()
+    g.pop("_deferred_writes", None)
+    _reading.reset(token)
+
+
+# --- Engine: how transactions begin ---------------------------------------------------------------------
+
+def configure_engine(engine: Engine) -> None:
+    """Begin read transactions read-only, and write transactions on SQLite with the writer's lock."""
+    if engine.dialect.name == "sqlite":
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection, _record):
+            dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin_sqlite(conn):
+            # Writers take the lock when they begin, so two never both read a counter or the audit head
+            # and then collide; readers begin deferred and never wait for a writer (WAL).
+            if reading():
+                conn.exec_driver_sql("PRAGMA query_only = ON")
+                conn.exec_driver_sql("BEGIN")
+            else:
+                conn.exec_driver_sql("PRAGMA query_only = OFF")
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+    elif engine.dialect.name == "postgresql":
+        @event.listens_for(engine, "begin")
+        def _on_begin_postgresql(conn):
+            if reading():
+                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+
+
+def init_app(app: Flask) -> None:
+    """Register before any other before_request that may touch the database."""
+    app.before_request_funcs.setdefault(None, []).insert(0, _begin_request)
+    app.after_request_funcs.setdefault(None, []).append(_end_request)
+    app.teardown_request(_teardown_request)
+    with app.app_context():
+        configure_engine(db.engine)
