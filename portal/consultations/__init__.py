@@ -1,0 +1,1 @@
+"""Consultations: meetings of the body and bilateral consultations with a platform."""
