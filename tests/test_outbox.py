@@ -96,3 +96,25 @@ def test_cli_sends_through_configured_smtp(app, client, make, smtp, runner):
     app.config.update(MAIL_SMTP_HOST="127.0.0.1", MAIL_SMTP_PORT=smtp.port)
     result = runner.invoke(args=["outbox", "send"])
     assert "sent: 1" in result.output and len(smtp.inbox.messages) == 1
+
+
+def test_attachments_arrive_with_their_types_and_calendar_method(app, make, smtp):
+    user = make.user(language="en")
+    calendar_part = b"BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n"
+    with app.app_context():
+        outbox.enqueue_email("password_reset", recipient=user.email, language="en", user_id=user.id,
+                             user=user, link="http://portal.test/password/reset/x", valid_hours=1, attachments=[
+                                 outbox.Attachment("invite.ics", "text/calendar; method=REQUEST; charset=UTF-8",
+                                                   calendar_part),
+                                 outbox.Attachment("notice.pdf", "application/pdf", b"%PDF-1.7 test"),
+                             ])
+        db.session.commit()
+        app.config.update(MAIL_SMTP_HOST="127.0.0.1", MAIL_SMTP_PORT=smtp.port)
+        assert outbox.send_pending()["sent"] == 1
+    [mail] = smtp.inbox.messages
+    parts = {part.get_content_type(): part for part in mail.walk() if not part.is_multipart()}
+    assert set(parts) == {"text/plain", "text/calendar", "application/pdf"}
+    assert parts["text/calendar"].get_param("method") == "REQUEST"
+    assert parts["text/calendar"].get_content().splitlines() == calendar_part.decode().splitlines()
+    assert parts["application/pdf"].get_filename() == "notice.pdf"
+    assert parts["application/pdf"].get_content() == b"%PDF-1.7 test"

@@ -20,6 +20,7 @@ import socket
 import ssl
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -27,7 +28,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, render_template
 from flask_babel import force_locale
-from sqlalchemy import ForeignKey, Integer, String, Text, select
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core import clock, jobs
@@ -68,6 +69,29 @@ class OutboxMessage(db.Model):
 
     endpoint = relationship("WebhookEndpoint")
     attempt_log: Mapped[list[WebhookAttempt]] = relationship(order_by="WebhookAttempt.id", viewonly=True)
+    attachments: Mapped[list[OutboxAttachment]] = relationship(order_by="OutboxAttachment.position",
+                                                               cascade="all, delete-orphan")
+
+
+class OutboxAttachment(db.Model):
+    """A file sent with an e-mail, kept with it so that a retry sends the very same bytes.
+
+    A calendar part (`text/calendar; method=...`) goes out as an alternative to the text, as calendar
+    clients expect of an invitation; every other file as an attachment.
+    """
+
+    __tablename__ = "outbox_attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("outbox_messages.id"), nullable=False, index=True)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    filename: Mapped[str] = mapped_column(String(200), nullable=False)
+    content_type: Mapped[str] = mapped_column(String(120), nullable=False)
+    content: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+
+    @property
+    def is_calendar(self) -> bool:
+        return self.content_type.split(";")[0].strip().lower() == "text/calendar"
 
 
 class WebhookAttempt(db.Model):
@@ -88,7 +112,15 @@ class WebhookAttempt(db.Model):
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-def enqueue_email(template: str, *, recipient: str, language: str, user_id: int | None = None, **context):
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str   # with its parameters, e.g. "text/calendar; method=REQUEST; charset=UTF-8"
+    content: bytes
+
+
+def enqueue_email(template: str, *, recipient: str, language: str, user_id: int | None = None,
+                  attachments: tuple[Attachment, ...] | list[Attachment] = (), **context):
     """Render `emails/<template>.txt` in the recipient's language and queue it. Flushes, never commits.
 
     The template's first line is the subject. Subjects never carry reported URLs or victims' details.
@@ -105,6 +137,8 @@ def enqueue_email(template: str, *, recipient: str, language: str, user_id: int 
         body_text=body.strip() + "\n",
         next_attempt_at=clock.now(),
         created_at=clock.now(),
+        attachments=[OutboxAttachment(position=n, filename=a.filename, content_type=a.content_type,
+                                      content=a.content) for n, a in enumerate(attachments)],
     )
     db.session.add(message)
     db.session.flush()
@@ -143,7 +177,22 @@ def _as_email(message: OutboxMessage) -> EmailMessage:
     email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}")
     email.set_content(message.body_text)
     email["Content-Language"] = message.language  # after set_content, which would drop it
+    for attachment in message.attachments:
+        maintype, subtype, params = _split_content_type(attachment.content_type)
+        if attachment.is_calendar:
+            params.pop("charset", None)  # set by the text part itself
+            email.add_alternative(attachment.content.decode("utf-8"), subtype=subtype, params=params)
+        else:
+            email.add_attachment(attachment.content, maintype=maintype, subtype=subtype,
+                                 filename=attachment.filename, params=params)
     return email
+
+
+def _split_content_type(value: str) -> tuple[str, str, dict[str, str]]:
+    kind, *parameters = [part.strip() for part in value.split(";") if part.strip()]
+    maintype, _, subtype = kind.lower().partition("/")
+    params = dict(p.split("=", 1) for p in parameters)
+    return maintype, subtype, {k.strip().lower(): v.strip() for k, v in params.items()}
 
 
 def send_pending(limit: int = 100) -> dict[str, int]:
