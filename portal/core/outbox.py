@@ -176,7 +176,6 @@ def _as_email(message: OutboxMessage) -> EmailMessage:
     email["Date"] = formatdate(localtime=False)
     email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}")
     email.set_content(message.body_text)
-    email["Content-Language"] = message.language  # after set_content, which would drop it
     for attachment in message.attachments:
         maintype, subtype, params = _split_content_type(attachment.content_type)
         if attachment.is_calendar:
@@ -185,6 +184,7 @@ def _as_email(message: OutboxMessage) -> EmailMessage:
         else:
             email.add_attachment(attachment.content, maintype=maintype, subtype=subtype,
                                  filename=attachment.filename, params=params)
+    email["Content-Language"] = message.language  # last: set_content and add_* would move or drop it
     return email
 
 

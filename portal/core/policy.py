@@ -56,6 +56,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "request.attach": REGULATORS | PLATFORM,
     "legal_basis.manage": frozenset({"system_admin", "secretariat"}),
     "deadline_policy.manage": frozenset({"system_admin", "secretariat"}),
+    # --- Consultations (portal/consultations) -----------------------------------------------------------
+    # Agencies and platforms see those they organise or are invited to (a platform once times are
+    # proposed); the secretariat, which keeps the body's record, sees every one.
+    "consultation.view": REGULATORS | PLATFORM | frozenset({"secretariat"}),
+    # Create, propose times, schedule, reschedule, cancel, keep the agenda: within its own organisation.
+    "consultation.organise": REGULATORS | frozenset({"secretariat"}),
+    # An invited platform picks times or proposes another.
+    "consultation.respond": PLATFORM,
     # --- Issued documents (portal/core/documents, portal/documents) ------------------------------------
     # Download a stored PDF: its issuer's users and its recipient's (see OWN_ORGANISATION_ONLY).
     # Verification of a document is public (policy.PUBLIC) and needs no permission.
@@ -79,6 +87,10 @@ OWN_ORGANISATION_ONLY: dict[str, frozenset[str]] = {
         "request.view", "request.draft", "request.approve", "request.withdraw", "request.close",
         "request.note", "request.respond", "request.decide_extension", "request.message", "request.attach",
     )},
+    # --- Consultations: only those of its organisation, as organiser or invitee -----------------------
+    "consultation.view": REGULATORS | PLATFORM,
+    "consultation.organise": REGULATORS | frozenset({"secretariat"}),
+    "consultation.respond": PLATFORM,
     # --- Issued documents: only those its organisation issued or received ----------------------------
     "document.download": REGULATORS | PLATFORM | frozenset({"secretariat"}),
     # --- API: a platform admin revokes only its own organisation's tokens ---------------------------------

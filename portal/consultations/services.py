@@ -1,0 +1,648 @@
+"""Consultations: every rule of proposing, finding a time, scheduling, rescheduling, cancelling and
+answering a meeting of the body or a bilateral consultation.
+
+Services flush, never commit (the request, command or job commits once). Every state change goes through
+`_move`, which re-reads the state under the row's lock and refuses with `Conflict` when the action no
+longer applies, and records the audit row and the domain event. Calendar messages (portal/consultations/
+invitations) follow the state: the first invitation has SEQUENCE 0, each reschedule and a cancellation of
+a scheduled consultation one more; an attendee's answer never changes it.
+"""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from portal.accounts.models import Organisation, User
+from portal.consultations import invitations
+from portal.consultations.models import (
+    CANCELLED,
+    DRAFT,
+    FORMATS,
+    HELD,
+    KINDS,
+    PROPOSED,
+    RSVP_RESPONSES,
+    SCHEDULED,
+    AgendaItem,
+    Consultation,
+    Invitee,
+    Participant,
+    Slot,
+    SlotChoice,
+)
+from portal.core import audit, clock, events, policy
+from portal.core.exceptions import Conflict, NotFound, ValidationError
+from portal.extensions import db
+
+# The lifecycle: action -> (states it applies from, state it leads to). One table, read by `_move`.
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "propose": (frozenset({DRAFT}), PROPOSED),
+    "schedule": (frozenset({DRAFT, PROPOSED}), SCHEDULED),
+    "reschedule": (frozenset({SCHEDULED}), SCHEDULED),
+    "hold": (frozenset({SCHEDULED}), HELD),
+    "cancel": (frozenset({DRAFT, PROPOSED, SCHEDULED}), CANCELLED),
+}
+# Where the organiser may still change the time candidates and the invitees.
+EDITABLE = frozenset({DRAFT, PROPOSED})
+# Where the agenda may still change (until it freezes before the start).
+AGENDA_OPEN = frozenset({DRAFT, PROPOSED, SCHEDULED})
+
+MAX_SLOTS = 20
+MAX_AGENDA_ITEMS = 50
+EARLIEST_AHEAD = timedelta(minutes=0)
+LATEST_AHEAD = timedelta(days=366)
+# People of invited organisations who attend: the roles that do the work, not the system administrators.
+ATTENDING_ROLES = frozenset({"regulator_officer", "regulator_supervisor", "platform_agent", "platform_admin",
+                             "secretariat"})
+
+
+@dataclass(frozen=True)
+class AgendaEntry:
+    title_ko: str
+    title_en: str
+    request_id: int | None = None
+
+
+# --- Reading --------------------------------------------------------------------------------------------
+
+def visible(by: User):
+    """select() of the consultations `by` may see, soonest first (unscheduled last)."""
+    query = policy.scoped(select(Consultation), Consultation, by, "consultation.view")
+    return query.order_by(Consultation.starts_at.is_(None), Consultation.starts_at.desc(),
+                          Consultation.id.desc())
+
+
+def get(by: User, consultation_id: int, *, for_update: bool = False) -> Consultation:
+    """The consultation, or NotFound when it does not exist or lies outside `by`'s reach (the same)."""
+    query = select(Consultation).where(Consultation.id == consultation_id)
+    if for_update:
+        query = query.with_for_update(of=Consultation)
+    consultation = db.session.scalar(query)
+    if consultation is None or not policy.can(by, "consultation.view", consultation):
+        raise NotFound(_l("Consultation not found."))
+    return consultation
+
+
+def participant_of(consultation: Consultation, user: User) -> Participant | None:
+    return next((p for p in consultation.participants if p.user_id == user.id), None)
+
+
+def is_organiser(by: User, consultation: Consultation) -> bool:
+    return policy.can(by, "consultation.organise") and by.organisation_id == consultation.organiser_id
+
+
+def agenda_items_for_request(request_id: int) -> list[AgendaItem]:
+    """Where a formal request is on an agenda: shown on the request's page to its agency and platform."""
+    return list(db.session.scalars(
+        select(AgendaItem).join(Consultation).where(AgendaItem.request_id == request_id,
+                                                    Consultation.status != CANCELLED)
+        .order_by(Consultation.starts_at)))
+
+
+def coming_with_platform(by: User, platform_id: int) -> list[Consultation]:
+    """Consultations `by` organises, not yet held, with `platform_id` invited and the agenda still open."""
+    query = (select(Consultation).join(Invitee)
+             .where(Invitee.organisation_id == platform_id, Consultation.organiser_id == by.organisation_id,
+                    Consultation.status.in_(AGENDA_OPEN), Consultation.agenda_frozen_at.is_(None))
+             .order_by(Consultation.starts_at.is_(None), Consultation.starts_at))
+    return list(db.session.scalars(query))
+
+
+@dataclass
+class SlotRow:
+    slot: Slot
+    chosen_by: list[str]          # organisation codes
+    outside_hours: list[str]      # participants' zones in which it falls outside 08:00-20:00
+
+
+@dataclass
+class Page:
+    """What the consultation's page shows to one viewer."""
+
+    is_organiser: bool
+    is_invitee: bool
+    candidates: list[Slot]
+    rows: list[SlotRow]
+    counters: list[Slot]
+    my_choices: list[int]
+    participant: Participant | None
+    participants: list[Participant]
+    zones: list[str]
+
+    @property
+    def my_rsvp(self) -> str | None:
+        return self.participant.rsvp if self.participant and self.participant.rsvp != "needs_action" else None
+
+
+def can_organise(by: User) -> bool:
+    return policy.can(by, "consultation.organise")
+
+
+def participant_zones(consultation: Consultation) -> list[str]:
+    """Every zone someone attending lives in (people's own, else their organisation's), KST first."""
+    zones = ["Asia/Seoul"]
+    zones += [p.user.timezone for p in consultation.participants]
+    zones += [i.organisation.timezone for i in consultation.invitees]
+    return list(dict.fromkeys(z for z in zones if z))
+
+
+def page_of(by: User, consultation: Consultation) -> Page:
+    from portal.consultations.times import slot_times
+
+    organiser = is_organiser(by, consultation)
+    invitee = by.organisation_id in consultation.invited_organisation_ids and policy.can(
+        by, "consultation.respond", consultation)
+    zones = participant_zones(consultation)
+    candidates = [s for s in consultation.slots if _is_candidate(s)]
+    rows = [SlotRow(slot=s, chosen_by=sorted(c.organisation.code for c in s.choices),
+                    outside_hours=list(slot_times(s.starts_at, consultation.duration, zones[0], zones).outside_hours))
+            for s in candidates]
+    counters = [s for s in consultation.slots if s.is_counter and s.counter_status != "accepted"]
+    if not organiser:  # an invitee sees its own counter-proposals, not other platforms'
+        counters = [s for s in counters if s.proposed_by_organisation_id == by.organisation_id]
+    mine = [s.id for s in candidates if any(c.organisation_id == by.organisation_id for c in s.choices)]
+    participants = list(consultation.participants)
+    if not organiser and by.role != "secretariat":
+        participants = [p for p in participants if p.organisation_id == by.organisation_id]
+    return Page(is_organiser=organiser, is_invitee=invitee, candidates=candidates, rows=rows, counters=counters,
+                my_choices=mine, participant=participant_of(consultation, by), participants=participants,
+                zones=zones)
+
+
+# --- Creating and editing -------------------------------------------------------------------------------
+
+def create(by: User, *, kind: str, title_ko: str, title_en: str, format: str, duration_minutes: int,
+           platform_codes: list[str], agency_codes: list[str] = (), purpose_ko: str = "", purpose_en: str = "",
+           location: str = "", room: str = "", video_url: str = "", timezone: str = "Asia/Seoul",
+           slots: list[datetime] = (), agenda: list[AgendaEntry] = ()) -> Consultation:
+    """A new consultation in draft, organised by `by`'s organisation."""
+    policy.require(by, "consultation.organise")
+    now = clock.now()
+    consultation = Consultation(
+        uid=f"consultation-{uuid.uuid4()}@{_calendar_domain()}", organiser_id=by.organisation_id,
+        created_by_id=by.id, status=DRAFT, sequence=0, created_at=now, updated_at=now)
+    _apply_details(consultation, kind=kind, title_ko=title_ko, title_en=title_en, purpose_ko=purpose_ko,
+                   purpose_en=purpose_en, format=format, location=location, room=room, video_url=video_url,
+                   timezone=timezone, duration_minutes=duration_minutes)
+    _set_invitees(consultation, by, platform_codes, agency_codes)
+    db.session.add(consultation)
+    for start in slots:
+        _add_slot(consultation, by, start)
+    for entry in agenda:
+        _add_agenda_item(consultation, by, entry)
+    db.session.flush()
+    audit.record("consultation.created", consultation, details={"kind": kind})
+    return consultation
+
+
+def update(by: User, consultation: Consultation, **details) -> None:
+    """Change the details of a consultation still finding its time (a scheduled one is rescheduled)."""
+    _require_organiser(by, consultation)
+    _lock(consultation)
+    if consultation.status not in EDITABLE:
+        raise Conflict(_l("This consultation can no longer be edited."))
+    platform_codes = details.pop("platform_codes", None)
+    agency_codes = details.pop("agency_codes", ())
+    _apply_details(consultation, **details)
+    if platform_codes is not None:
+        _set_invitees(consultation, by, platform_codes, agency_codes)
+    consultation.updated_at = clock.now()
+    audit.record("consultation.updated", consultation)
+
+
+def add_slot(by: User, consultation: Consultation, start: datetime) -> Slot:
+    _require_organiser(by, consultation)
+    _lock(consultation)
+    if consultation.status not in EDITABLE:
+        raise Conflict(_l("Times can only be proposed before the consultation is scheduled."))
+    slot = _add_slot(consultation, by, start)
+    db.session.flush()
+    audit.record("consultation.slot_added", consultation, details={"slot": slot.id})
+    return slot
+
+
+def remove_slot(by: User, consultation: Consultation, slot_id: int) -> None:
+    _require_organiser(by, consultation)
+    _lock(consultation)
+    if consultation.status not in EDITABLE:
+        raise Conflict(_l("Times can only be changed before the consultation is scheduled."))
+    slot = _slot_of(consultation, slot_id)
+    consultation.slots.remove(slot)
+    audit.record("consultation.slot_removed", consultation, details={"slot": slot_id})
+
+
+def propose(by: User, consultation: Consultation) -> None:
+    """Send the proposed times to the invited organisations, which pick those that suit them."""
+    _require_organiser(by, consultation)
+    if not consultation.slots:
+        raise ValidationError("slots", _l("Propose at least one time."))
+    if not consultation.invitees:
+        raise ValidationError("platforms", _l("Invite at least one organisation."))
+    _move(by, consultation, "propose")
+    _sync_participants(consultation)
+    invitations.times_proposed(consultation)
+
+
+# --- Finding a time -------------------------------------------------------------------------------------
+
+def choose(by: User, consultation: Consultation, slot_ids: list[int]) -> None:
+    """An invited organisation says which of the proposed times suit it (replacing its earlier choice)."""
+    _require_invited(by, consultation, "consultation.respond")
+    _lock(consultation)
+    if consultation.status != PROPOSED:
+        raise Conflict(_l("Times can only be chosen while the consultation is finding a time."))
+    wanted = set(slot_ids)
+    candidates = {slot.id: slot for slot in consultation.slots if _is_candidate(slot)}
+    unknown = wanted - set(candidates)
+    if unknown:
+        raise ValidationError("slots", _l("Choose among the proposed times."))
+    now = clock.now()
+    for slot in candidates.values():
+        mine = next((c for c in slot.choices if c.organisation_id == by.organisation_id), None)
+        if slot.id in wanted and mine is None:
+            slot.choices.append(SlotChoice(organisation_id=by.organisation_id, chosen_by_id=by.id, chosen_at=now))
+        elif slot.id not in wanted and mine is not None:
+            slot.choices.remove(mine)
+    consultation.updated_at = now
+    audit.record("consultation.times_chosen", consultation, details={"slots": sorted(wanted)})
+
+
+def counter_propose(by: User, consultation: Consultation, start: datetime, note: str = "") -> Slot:
+    """An invited organisation proposes another time, with a note; the organiser accepts or declines it."""
+    _require_invited(by, consultation, "consultation.respond")
+    _lock(consultation)
+    if consultation.status != PROPOSED:
+        raise Conflict(_l("Another time can only be proposed while the consultation is finding a time."))
+    slot = _add_slot(consultation, by, start, counter_of=by.organisation_id, note=note)
+    db.session.flush()
+    audit.record("consultation.counter_proposed", consultation, details={"slot": slot.id})
+    invitations.counter_proposed(consultation, slot)
+    return slot
+
+
+def decide_counter(by: User, consultation: Consultation, slot_id: int, accept: bool) -> None:
+    """Accepting makes the counter-proposal a candidate time, chosen by the organisation that proposed it."""
+    _require_organiser(by, consultation)
+    _lock(consultation)
+    slot = _slot_of(consultation, slot_id)
+    if not slot.is_counter or slot.counter_status != "open":
+        raise Conflict(_l("This proposal has already been decided."))
+    if consultation.status != PROPOSED:
+        raise Conflict(_l("Proposals can only be decided while the consultation is finding a time."))
+    slot.counter_status = "accepted" if accept else "declined"
+    if accept:
+        slot.choices.append(SlotChoice(organisation_id=slot.proposed_by_organisation_id,
+                                       chosen_by_id=slot.proposed_by_id, chosen_at=clock.now()))
+    audit.record("consultation.counter_" + ("accepted" if accept else "declined"), consultation,
+                 details={"slot": slot.id})
+
+
+# --- Fixing, moving and cancelling the time -------------------------------------------------------------
+
+def schedule(by: User, consultation: Consultation, *, slot_id: int | None = None,
+             start: datetime | None = None) -> None:
+    """Fix the time (a proposed or accepted slot, or a time of the organiser's), then invite everyone."""
+    _require_organiser(by, consultation)
+    if (slot_id is None) == (start is None):
+        raise ValidationError("slot", _l("Choose one of the proposed times or give a time."))
+    if slot_id is not None:
+        slot = _slot_of(consultation, slot_id)
+        if not _is_candidate(slot):
+            raise ValidationError("slot", _l("This proposal was declined or is still to be decided."))
+        start = slot.starts_at
+    start = _check_start(start)
+    if not consultation.invitees:
+        raise ValidationError("platforms", _l("Invite at least one organisation."))
+    _move(by, consultation, "schedule", details={"starts_at": start.isoformat()})
+    consultation.starts_at = start
+    consultation.sequence = 0
+    consultation.scheduled_at = clock.now()
+    _sync_participants(consultation)
+    db.session.flush()
+    invitations.invite(consultation)
+    events.emit("consultation.scheduled", consultation=consultation)
+
+
+def reschedule(by: User, consultation: Consultation, start: datetime, reason: str) -> None:
+    """Move a scheduled consultation: the same UID, SEQUENCE one higher; everyone is asked again."""
+    _require_organiser(by, consultation)
+    start = _check_start(start)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("reason", _l("Say why the consultation moves."))
+    _move(by, consultation, "reschedule", details={"starts_at": start.isoformat()})
+    if start == consultation.starts_at:
+        raise ValidationError("start", _l("The consultation is already at this time."))
+    consultation.starts_at = start
+    consultation.sequence += 1
+    consultation.scheduled_at = clock.now()
+    consultation.reschedule_reason = reason
+    for participant in consultation.participants:
+        participant.rsvp, participant.rsvp_note, participant.rsvp_at = "needs_action", "", None
+    _sync_participants(consultation)
+    db.session.flush()
+    invitations.invite(consultation, reason=reason)
+    events.emit("consultation.rescheduled", consultation=consultation)
+
+
+def cancel(by: User, consultation: Consultation, reason: str) -> None:
+    """Cancel: once invitations went out, a METHOD:CANCEL with SEQUENCE one higher removes it from calendars."""
+    _require_organiser(by, consultation)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("reason", _l("Say why the consultation is cancelled."))
+    was = consultation.status
+    _move(by, consultation, "cancel")
+    consultation.cancel_reason = reason
+    if was == SCHEDULED:
+        consultation.sequence += 1
+        invitations.cancelled(consultation, reason=reason)
+        events.emit("consultation.cancelled", consultation=consultation)
+    elif was == PROPOSED:
+        invitations.proposal_withdrawn(consultation, reason=reason)
+
+
+def mark_held(by: User, consultation: Consultation) -> None:
+    _require_organiser(by, consultation)
+    if consultation.starts_at is None or consultation.starts_at > clock.now():
+        raise Conflict(_l("A consultation is held only once it has started."))
+    _move(by, consultation, "hold")
+
+
+# --- Answers ----------------------------------------------------------------------------------------------
+
+def rsvp(by: User, consultation: Consultation, response: str, note: str = "") -> Participant:
+    """A person's answer to the invitation; it never changes the calendar's SEQUENCE."""
+    if response not in RSVP_RESPONSES:
+        raise ValidationError("response", _l("Answer accept, decline or tentative."))
+    _lock(consultation)
+    if consultation.status != SCHEDULED:
+        raise Conflict(_l("Only a scheduled consultation can be answered."))
+    participant = participant_of(consultation, by)
+    if participant is None:
+        raise NotFound(_l("Consultation not found."))
+    participant.rsvp, participant.rsvp_note, participant.rsvp_at = response, (note or "").strip(), clock.now()
+    audit.record("consultation.rsvp", consultation, details={"response": response})
+    return participant
+
+
+# --- Agenda -----------------------------------------------------------------------------------------------
+
+def add_agenda_item(by: User, consultation: Consultation, entry: AgendaEntry) -> AgendaItem:
+    _require_organiser(by, consultation)
+    _lock(consultation)
+    _require_agenda_open(consultation)
+    item = _add_agenda_item(consultation, by, entry)
+    db.session.flush()
+    audit.record("consultation.agenda_added", consultation, details={"item": item.id})
+    return item
+
+
+def remove_agenda_item(by: User, consultation: Consultation, item_id: int) -> None:
+    _require_organiser(by, consultation)
+    _lock(consultation)
+    _require_agenda_open(consultation)
+    item = next((i for i in consultation.agenda if i.id == item_id), None)
+    if item is None:
+        raise NotFound(_l("Agenda item not found."))
+    consultation.agenda.remove(item)
+    audit.record("consultation.agenda_removed", consultation, details={"item": item_id})
+
+
+def move_agenda_item(by: User, consultation: Consultation, item_id: int, offset: int) -> None:
+    """Move an item up (-1) or down (+1)."""
+    _require_organiser(by, consultation)
+    _lock(consultation)
+    _require_agenda_open(consultation)
+    items = list(consultation.agenda)
+    index = next((n for n, i in enumerate(items) if i.id == item_id), None)
+    if index is None:
+        raise NotFound(_l("Agenda item not found."))
+    target = index + (1 if offset > 0 else -1)
+    if not 0 <= target < len(items):
+        return
+    items[index].position, items[target].position = items[target].position, items[index].position
+    consultation.agenda.sort(key=lambda i: i.position)
+
+
+def put_request_on_agenda(by: User, consultation: Consultation, req) -> AgendaItem:
+    """With one action: a formal request (overdue or disputed) onto a coming consultation with its platform."""
+    policy.require(by, "consultation.organise")
+    policy.require(by, "request.view", req)
+    if req.platform_id not in consultation.invited_organisation_ids:
+        raise ValidationError("consultation", _l("This consultation does not invite the request's platform."))
+    if any(item.request_id == req.id for item in consultation.agenda):
+        raise Conflict(_l("This request is already on that agenda."))
+    return add_agenda_item(by, consultation, _request_entry(req))
+
+
+# --- Internals ---------------------------------------------------------------------------------------------
+
+def _move(by: User, consultation: Consultation, action: str, details: dict | None = None) -> None:
+    """Apply `action` under the row's lock, or refuse with Conflict when the state no longer allows it."""
+    sources, target = TRANSITIONS[action]
+    current = _lock(consultation)
+    if current not in sources:
+        raise Conflict(_l("This consultation has changed meanwhile: reload the page."))
+    before = consultation.status
+    consultation.status = target
+    consultation.updated_at = clock.now()
+    audit.record(f"consultation.{action}", consultation, details={"from": before, "to": target, **(details or {})})
+
+
+def _lock(consultation: Consultation) -> str:
+    """Lock the consultation's row for the rest of the unit of work and return its state as stored now.
+
+    On PostgreSQL `FOR UPDATE` makes concurrent actions wait for each other; SQLite's writer lock, taken by
+    every POST's unit of work, does the same. The state is re-read, never trusted from the loaded object."""
+    status = db.session.scalar(select(Consultation.status).where(Consultation.id == consultation.id)
+                               .with_for_update())
+    if status is None:
+        raise NotFound(_l("Consultation not found."))
+    if status != consultation.status:
+        db.session.refresh(consultation)
+    return status
+
+
+def _require_organiser(by: User, consultation: Consultation) -> None:
+    policy.require(by, "consultation.organise", consultation)
+    if by.organisation_id != consultation.organiser_id:
+        raise NotFound(_l("Consultation not found."))
+
+
+def _require_invited(by: User, consultation: Consultation, permission: str) -> None:
+    policy.require(by, permission, consultation)
+    if by.organisation_id not in consultation.invited_organisation_ids:
+        raise NotFound(_l("Consultation not found."))
+
+
+def _require_agenda_open(consultation: Consultation) -> None:
+    if consultation.status not in AGENDA_OPEN or consultation.agenda_frozen_at is not None:
+        raise Conflict(_l("The agenda of this consultation is frozen."))
+
+
+def _apply_details(consultation: Consultation, *, kind: str, title_ko: str, title_en: str, format: str,
+                   duration_minutes: int, purpose_ko: str = "", purpose_en: str = "", location: str = "",
+                   room: str = "", video_url: str = "", timezone: str = "Asia/Seoul") -> None:
+    if kind not in KINDS:
+        raise ValidationError("kind", _l("Choose a plenary meeting or a bilateral consultation."))
+    if format not in FORMATS:
+        raise ValidationError("format", _l("Choose in person, video or hybrid."))
+    title_ko, title_en = (title_ko or "").strip(), (title_en or "").strip()
+    if not title_ko or not title_en:
+        raise ValidationError("title_ko" if not title_ko else "title_en",
+                              _l("Give the title in Korean and in English."))
+    if not isinstance(duration_minutes, int) or not 15 <= duration_minutes <= 24 * 60:
+        raise ValidationError("duration_minutes", _l("The duration must be between 15 minutes and 24 hours."))
+    if not clock.is_valid_zone(timezone):
+        raise ValidationError("timezone", _l("Choose a time zone from the list."))
+    location, video_url = (location or "").strip(), (video_url or "").strip()
+    if format in ("in_person", "hybrid") and not location:
+        raise ValidationError("location", _l("Give the address of the meeting."))
+    if format in ("video", "hybrid"):
+        if not video_url.startswith("https://"):
+            raise ValidationError("video_url", _l("Give the video link, starting with https://."))
+    consultation.kind, consultation.format = kind, format
+    consultation.title_ko, consultation.title_en = title_ko[:300], title_en[:300]
+    consultation.purpose_ko, consultation.purpose_en = (purpose_ko or "").strip(), (purpose_en or "").strip()
+    consultation.location, consultation.room = location[:300], (room or "").strip()[:120]
+    consultation.video_url = video_url[:500] if format != "in_person" else ""
+    consultation.timezone, consultation.duration_minutes = timezone, duration_minutes
+
+
+def _set_invitees(consultation: Consultation, by: User, platform_codes, agency_codes) -> None:
+    codes = list(dict.fromkeys([*(platform_codes or []), *(agency_codes or [])]))
+    organisations = {o.code: o for o in db.session.scalars(
+        select(Organisation).where(Organisation.code.in_(codes), Organisation.active.is_(True)))}
+    unknown = [code for code in codes if code not in organisations]
+    if unknown:
+        raise ValidationError("platforms", _l("Unknown organisation: %(codes)s", codes=", ".join(unknown)))
+    platforms = [o for o in organisations.values() if o.kind == "platform"]
+    if consultation.kind == "bilateral" and len(platforms) != 1:
+        raise ValidationError("platforms", _l("A bilateral consultation invites exactly one platform."))
+    if not platforms:
+        raise ValidationError("platforms", _l("Invite at least one platform."))
+    if any(o.id == by.organisation_id for o in organisations.values()):
+        raise ValidationError("platforms", _l("The organiser is not one of the invitees."))
+    wanted = {o.id for o in organisations.values()}
+    for invitee in list(consultation.invitees):
+        if invitee.organisation_id not in wanted:
+            consultation.invitees.remove(invitee)
+    present = {invitee.organisation_id for invitee in consultation.invitees}
+    for organisation_id in wanted - present:
+        consultation.invitees.append(Invitee(organisation_id=organisation_id))
+
+
+def _sync_participants(consultation: Consultation) -> None:
+    """Every active person of the organiser's side (its creator) and of each invited organisation attends."""
+    organisation_ids = consultation.invited_organisation_ids
+    people = list(db.session.scalars(
+        select(User).where(User.organisation_id.in_(organisation_ids), User.active.is_(True),
+                           User.role.in_(ATTENDING_ROLES)).order_by(User.organisation_id, User.id)))
+    creator = db.session.get(User, consultation.created_by_id)
+    if creator is not None and creator.active:
+        people.insert(0, creator)
+    present = {p.user_id for p in consultation.participants}
+    for person in people:
+        if person.id not in present:
+            consultation.participants.append(Participant(user=person, organisation=person.organisation))
+            present.add(person.id)
+
+
+def _add_slot(consultation: Consultation, by: User, start: datetime, *, counter_of: int | None = None,
+              note: str = "") -> Slot:
+    start = _check_start(start)
+    if len(consultation.slots) >= MAX_SLOTS:
+        raise ValidationError("slots", _l("At most %(num)d times can be proposed.", num=MAX_SLOTS))
+    if any(slot.starts_at == start and slot.counter_status != "declined" for slot in consultation.slots):
+        raise ValidationError("slots", _l("This time is already proposed."))
+    slot = Slot(starts_at=start, proposed_by_organisation_id=counter_of, proposed_by_id=by.id,
+                note=(note or "").strip()[:2000], counter_status="open" if counter_of else None,
+                created_at=clock.now())
+    consultation.slots.append(slot)
+    return slot
+
+
+def _slot_of(consultation: Consultation, slot_id: int) -> Slot:
+    slot = next((s for s in consultation.slots if s.id == slot_id), None)
+    if slot is None:
+        raise ValidationError("slot", _l("This time is not one of the consultation's."))
+    return slot
+
+
+def _is_candidate(slot: Slot) -> bool:
+    return not slot.is_counter or slot.counter_status == "accepted"
+
+
+def _check_start(start: datetime | None) -> datetime:
+    if start is None or start.tzinfo is None:
+        raise ValidationError("start", _l("Give the time with its time zone."))
+    now = clock.now()
+    if start < now + EARLIEST_AHEAD:
+        raise ValidationError("start", _l("The time must be in the future."))
+    if start > now + LATEST_AHEAD:
+        raise ValidationError("start", _l("The time must be within a year from now."))
+    return start.astimezone(clock.UTC).replace(second=0, microsecond=0)
+
+
+def _add_agenda_item(consultation: Consultation, by: User | None, entry: AgendaEntry,
+                     automatic: bool = False) -> AgendaItem:
+    title_ko, title_en = (entry.title_ko or "").strip(), (entry.title_en or "").strip()
+    if not title_ko or not title_en:
+        raise ValidationError("agenda", _l("Give each agenda item in Korean and in English."))
+    if len(consultation.agenda) >= MAX_AGENDA_ITEMS:
+        raise ValidationError("agenda", _l("An agenda holds at most %(num)d items.", num=MAX_AGENDA_ITEMS))
+    if entry.request_id is not None:
+        from portal.requests.models import Request
+
+        req = db.session.get(Request, entry.request_id)
+        if req is None or (by is not None and not policy.can(by, "request.view", req)):
+            raise ValidationError("agenda", _l("Request not found."))
+        if req.platform_id not in consultation.invited_organisation_ids:
+            raise ValidationError("agenda", _l("This consultation does not invite the request's platform."))
+        if any(item.request_id == req.id for item in consultation.agenda):
+            raise Conflict(_l("This request is already on that agenda."))
+    position = max((item.position for item in consultation.agenda), default=0) + 1
+    item = AgendaItem(position=position, title_ko=title_ko[:300], title_en=title_en[:300],
+                      request_id=entry.request_id, added_automatically=automatic,
+                      added_by_id=by.id if by is not None else None, created_at=clock.now())
+    consultation.agenda.append(item)
+    return item
+
+
+def add_very_overdue_requests(consultation: Consultation) -> int:
+    """Put every very overdue request of the invited platforms on the agenda (the freeze does it once)."""
+    from portal.requests.models import Request
+
+    present = {item.request_id for item in consultation.agenda}
+    overdue = db.session.scalars(select(Request).where(
+        Request.platform_id.in_(consultation.invited_organisation_ids), Request.is_open.is_(True),
+        Request.very_overdue_from <= clock.now()).order_by(Request.deadline, Request.id))
+    added = 0
+    for req in overdue:
+        if req.id in present or len(consultation.agenda) >= MAX_AGENDA_ITEMS:
+            continue
+        _add_agenda_item(consultation, None, _request_entry(req), automatic=True)
+        added += 1
+    return added
+
+
+def _request_entry(req) -> AgendaEntry:
+    return AgendaEntry(title_ko=f"요청 {req.label} 후속 조치", title_en=f"Follow-up of request {req.label}",
+                       request_id=req.id)
+
+
+def _calendar_domain() -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(current_app.config["PUBLIC_BASE_URL"]).hostname or "portal"
+
+
+def count_by_status(by: User) -> dict[str, int]:
+    query = policy.scoped(select(Consultation.status, func.count()), Consultation, by, "consultation.view")
+    return dict(db.session.execute(query.group_by(Consultation.status)).all())
