@@ -110,13 +110,16 @@ def demo_seed(if_empty: bool):
     from portal.requests.demo import seed_requests
 
     demo_requests = seed_requests()
+    from portal.consultations.demo import seed_consultations
+
+    demo_consultations = seed_consultations()
     db.session.flush()
 
     path = credentials_path()
     path.write_text(json.dumps({"users": credentials}, ensure_ascii=False, indent=2) + "\n")
     path.chmod(0o600)
     click.echo(f"demo data created: {len(organisations)} organisations, {len(credentials)} users, "
-               f"{demo_requests} requests")
+               f"{demo_requests} requests, {demo_consultations} consultations")
     click.echo(f"credentials written to {path}")
 
 

@@ -323,3 +323,24 @@ def test_pages_exist_in_both_languages(app, client, make, auth, language):
         response = client.get(f"{path}?lang={language}")
         assert response.status_code == 200, path
         assert ("협의" if language == "ko" else "onsultation").encode() in response.data
+
+
+def test_platform_webhooks_hear_of_the_schedule_without_people(app, make):
+    import json
+
+    from portal.webhooks import services as webhooks
+    from portal.accounts.models import User
+    parties = make.parties()
+    with app.test_request_context():
+        admin = db.session.get(User, parties.platform_admin.id)
+        webhooks.register_endpoint(admin, "https://hooks.example.com/portal",
+                                   ["consultation.scheduled", "consultation.cancelled"])
+        db.session.commit()
+    meeting = consultation(make, parties.officer, [parties.platform], status="scheduled")
+    with app.app_context():
+        [delivery] = db.session.scalars(select(outbox.OutboxMessage).where(outbox.OutboxMessage.channel == "webhook")).all()
+        payload = json.loads(delivery.body_text)
+        assert payload["event"] == "consultation.scheduled"
+        assert payload["consultation"]["uid"] == meeting.uid and payload["consultation"]["sequence"] == 0
+        assert delivery.body_text.count("@") == meeting.uid.count("@")  # no person's address
+        assert parties.agent.email not in delivery.body_text and parties.officer.email not in delivery.body_text

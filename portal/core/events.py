@@ -15,9 +15,9 @@ _events = Namespace()
 
 
 def subscribe(name: str) -> Callable:
-    """Decorator: call the function with the event's keyword arguments each time `name` is emitted."""
+    """Decorator: call the function each time `name` is emitted (stackable for several events)."""
     def connect(fn: Callable) -> Callable:
-        _events.signal(name).connect(lambda _sender, **data: fn(**data), weak=False)
+        _events.signal(name).connect(lambda sender, **data: fn(event=sender, **data), weak=False)
         return fn
     return connect
 

@@ -10,6 +10,7 @@ ENTRIES: list[tuple[str, object, str]] = [
     ("dashboard.home", _l("Home"), "dashboard.view"),
     ("requests.index", _l("Requests"), "request.view"),
     ("requests.new", _l("New request"), "request.draft"),
+    ("consultations.index", _l("Consultations"), "consultation.view"),
     ("requests.settings", _l("Request settings"), "legal_basis.manage"),
     ("admin.organisations", _l("Organisations"), "organisation.view"),
     ("admin.users", _l("Users"), "user.view"),

@@ -12,6 +12,9 @@ EVENT_LABELS = (
     ("request.overdue", _l("A request becomes overdue")),
     ("request.message", _l("The agency posts a message on a request")),
     ("request.closed", _l("A request is closed")),
+    ("consultation.scheduled", _l("A consultation with your platform is scheduled")),
+    ("consultation.rescheduled", _l("A consultation with your platform moves to another time")),
+    ("consultation.cancelled", _l("A consultation with your platform is cancelled")),
 )
 
 

@@ -10,13 +10,16 @@ from portal.core import clock
 from portal.core.database import UTCDateTime
 from portal.extensions import db
 
-# What an endpoint can subscribe to; announced by portal/requests/services.
+# What an endpoint can subscribe to; announced by the requests and consultations services.
 EVENTS = (
     "request.issued",
     "request.deadline_approaching",
     "request.overdue",
     "request.message",
     "request.closed",
+    "consultation.scheduled",
+    "consultation.rescheduled",
+    "consultation.cancelled",
 )
 # Sent on demand from the endpoint's page, whatever it subscribes to.
 PING = "ping"

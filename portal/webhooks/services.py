@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from portal.accounts.models import User
-from portal.core import audit, clock, outbox, policy
+from portal.core import audit, clock, events, outbox, policy
 from portal.core.exceptions import Conflict, NotFound, ValidationError
 from portal.core.outbox import OutboxMessage
 from portal.extensions import db
@@ -182,22 +182,43 @@ def announce(event: str, req, *, occurred_at: datetime | None = None, message=No
     id: never items' addresses, notes or messages' text, which the receiver fetches with its API token.
     Returns the number of deliveries queued.
     """
-    if event not in EVENTS:
-        raise ValueError(f"unknown webhook event {event!r}")
-    endpoints = [endpoint for endpoint in db.session.scalars(
-        select(WebhookEndpoint).where(WebhookEndpoint.organisation_id == req.platform_id,
-                                      WebhookEndpoint.active.is_(True)).order_by(WebhookEndpoint.id))
-                 if event in endpoint.event_set]
-    if not endpoints:
-        return 0
     data = {"request": {"id": req.id, "reference": req.reference, "platform": req.platform.code,
                         "status": req.status, "deadline": _timestamp(req.deadline)}}
     if message is not None:
         data["message"] = {"id": message.id}
+    return announce_to(req.platform_id, event, data, occurred_at=occurred_at)
+
+
+def announce_to(organisation_id: int, event: str, data: dict, *, occurred_at: datetime | None = None) -> int:
+    """Queue `event` with `data` for each active endpoint of the organisation that subscribes to it."""
+    if event not in EVENTS:
+        raise ValueError(f"unknown webhook event {event!r}")
+    endpoints = [endpoint for endpoint in db.session.scalars(
+        select(WebhookEndpoint).where(WebhookEndpoint.organisation_id == organisation_id,
+                                      WebhookEndpoint.active.is_(True)).order_by(WebhookEndpoint.id))
+                 if event in endpoint.event_set]
+    if not endpoints:
+        return 0
     body = _payload(event, occurred_at or clock.now(), data)
     for endpoint in endpoints:
         outbox.enqueue_webhook(endpoint, event, body)
     return len(endpoints)
+
+
+@events.subscribe("consultation.scheduled")
+@events.subscribe("consultation.rescheduled")
+@events.subscribe("consultation.cancelled")
+def _consultation_changed(consultation, event: str) -> None:
+    """Each invited platform hears of its consultation: ids, time and organisations, never people."""
+    platforms = sorted((i.organisation for i in consultation.invitees if i.organisation.kind == "platform"),
+                       key=lambda o: o.code)
+    data = {"consultation": {
+        "id": consultation.id, "uid": consultation.uid, "kind": consultation.kind, "status": consultation.status,
+        "sequence": consultation.sequence, "starts_at": _timestamp(consultation.starts_at),
+        "duration_minutes": consultation.duration_minutes, "organiser": consultation.organiser.code,
+        "platforms": [o.code for o in platforms]}}
+    for platform in platforms:
+        announce_to(platform.id, event, data)
 
 
 def _payload(event: str, occurred_at: datetime, data: dict) -> str:
