@@ -344,3 +344,24 @@ def test_platform_webhooks_hear_of_the_schedule_without_people(app, make):
         assert payload["consultation"]["uid"] == meeting.uid and payload["consultation"]["sequence"] == 0
         assert delivery.body_text.count("@") == meeting.uid.count("@")  # no person's address
         assert parties.agent.email not in delivery.body_text and parties.officer.email not in delivery.body_text
+
+
+def test_secretariat_puts_an_overdue_request_on_its_plenary_without_seeing_addresses(app, client, make, auth):
+    parties = make.parties()
+    with time_machine.travel(future() - timedelta(days=60), tick=False):
+        request_id = make.request(parties, "issued", urls=("https://victim-site.example/private/alice-1",))
+    secretariat = make.user("secretariat")
+    meeting = consultation(make, secretariat, [parties.platform], status="proposed", kind="plenary")
+    login(auth, secretariat)
+    page = client.get(f"/consultations/{meeting.id}").get_data(as_text=True)
+    assert "Requests you may put on the agenda" in page
+    assert "victim-site.example" not in page
+    response = client.post(f"/consultations/{meeting.id}/agenda/requests/{request_id}")
+    assert response.status_code == 303
+    with app.app_context():
+        assert [i.request_id for i in db.session.get(Consultation, meeting.id).agenda] == [request_id]
+    # Not a request of an invited platform: refused, nothing added.
+    other = make.request(make.parties(), "issued")
+    client.post(f"/consultations/{meeting.id}/agenda/requests/{other}")
+    with app.app_context():
+        assert len(db.session.get(Consultation, meeting.id).agenda) == 1

@@ -393,11 +393,13 @@ def rsvp(by: User, consultation: Consultation, response: str, note: str = "") ->
 
 # --- Agenda -----------------------------------------------------------------------------------------------
 
-def add_agenda_item(by: User, consultation: Consultation, entry: AgendaEntry) -> AgendaItem:
+def add_agenda_item(by: User, consultation: Consultation, entry: AgendaEntry, *, checked: bool = False) -> AgendaItem:
+    """`checked`: the caller already established that `by` may name the entry's request here."""
     _require_organiser(by, consultation)
     _lock(consultation)
     _require_agenda_open(consultation)
-    item = _add_agenda_item(consultation, by, entry)
+    item = _add_agenda_item(consultation, None if checked else by, entry)
+    item.added_by_id = by.id
     db.session.flush()
     audit.record("consultation.agenda_added", consultation, details={"item": item.id})
     return item
@@ -428,6 +430,62 @@ def move_agenda_item(by: User, consultation: Consultation, item_id: int, offset:
         return
     items[index].position, items[target].position = items[target].position, items[index].position
     consultation.agenda.sort(key=lambda i: i.position)
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    """What an organiser needs to put a request on an agenda: never its addresses or its messages."""
+
+    id: int
+    reference: str
+    agency: str
+    platform: str
+    status: str
+    deadline: datetime | None
+    item_count: int
+    outcomes: dict[str, int]
+    very_overdue: bool
+    on_agenda: bool
+
+
+def agenda_candidates(by: User, consultation: Consultation, limit: int = 50) -> list[RequestFacts]:
+    """Overdue or disputed (an item declined) open requests of the invited platforms that `by` may put on
+    this agenda: an agency its own requests, the secretariat those of every agency."""
+    from portal.requests.models import Request, RequestItem
+
+    if not is_organiser(by, consultation):
+        return []
+    now = clock.now()
+    declined = select(RequestItem.request_id).where(RequestItem.outcome == "declined")
+    query = select(Request).where(
+        Request.platform_id.in_(consultation.invited_organisation_ids), Request.is_open.is_(True),
+        (Request.deadline <= now) | Request.id.in_(declined))
+    if by.organisation.kind == "agency":
+        query = query.where(Request.agency_id == by.organisation_id)
+    requests = db.session.scalars(query.order_by(Request.deadline, Request.id).limit(limit)).all()
+    outcomes: dict[int, dict[str, int]] = {}
+    if requests:
+        rows = db.session.execute(
+            select(RequestItem.request_id, RequestItem.outcome, func.count())
+            .where(RequestItem.request_id.in_([r.id for r in requests]), RequestItem.outcome.is_not(None))
+            .group_by(RequestItem.request_id, RequestItem.outcome))
+        for request_id, outcome, number in rows:
+            outcomes.setdefault(request_id, {})[outcome] = number
+    present = {item.request_id for item in consultation.agenda}
+    language = by.language
+    return [RequestFacts(id=r.id, reference=r.label, agency=r.agency.name(language),
+                         platform=r.platform.name(language), status=r.status, deadline=r.deadline,
+                         item_count=r.item_count, outcomes=outcomes.get(r.id, {}), very_overdue=r.is_very_overdue,
+                         on_agenda=r.id in present) for r in requests]
+
+
+def add_request_to_agenda(by: User, consultation: Consultation, request_id: int) -> AgendaItem:
+    """Put one of `agenda_candidates` on the agenda (the organiser's page, secretariat included)."""
+    if not any(c.id == request_id and not c.on_agenda for c in agenda_candidates(by, consultation, limit=1000)):
+        raise ValidationError("request", _l("This request cannot be put on this agenda."))
+    from portal.requests.models import Request
+
+    return add_agenda_item(by, consultation, _request_entry(db.session.get(Request, request_id)), checked=True)
 
 
 def put_request_on_agenda(by: User, consultation: Consultation, req) -> AgendaItem:

@@ -117,7 +117,8 @@ def detail(consultation_id: int):
         "consultations/detail.html", consultation=consultation, view=view, zone=viewer_zone(),
         slot_form=SlotForm(prefix="slot"), choose_form=choose, counter_form=CounterForm(prefix="counter"), reschedule_form=RescheduleForm(prefix="reschedule"),
         cancel_form=CancelForm(prefix="cancel"), rsvp_form=RsvpForm(prefix="rsvp", data={"response": view.my_rsvp}), agenda_form=AgendaItemForm(prefix="agenda"),
-        button=ButtonForm(), now=clock.now())
+        button=ButtonForm(), now=clock.now(),
+        candidates=services.agenda_candidates(current_user, consultation) if view.is_organiser else [])
 
 
 @bp.route(f"/{ID}/edit", methods=["GET", "POST"])
@@ -236,6 +237,14 @@ def add_agenda_item(consultation_id: int):
     services.add_agenda_item(current_user, consultation,
                              services.AgendaEntry(form.title_ko.data, form.title_en.data))
     return _back(consultation, _("The item was added to the agenda."), "agenda")
+
+
+@bp.post(f"/{ID}/agenda/requests/{SUB}")
+@access("consultation.organise")
+def add_request_to_agenda(consultation_id: int, sub_id: int):
+    consultation = _load(consultation_id)
+    services.add_request_to_agenda(current_user, consultation, sub_id)
+    return _back(consultation, _("The request is on the agenda of the consultation."), "agenda")
 
 
 @bp.post(f"/{ID}/agenda/{SUB}/remove")
