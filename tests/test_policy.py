@@ -30,8 +30,31 @@ def _calls(app) -> list[tuple[str, str, str]]:
 
 
 def test_every_view_declares_its_access(app):
-    undeclared = [r.endpoint for r in _rules(app) if policy.access_rule_of_view(app, r.endpoint) is None]
+    undeclared = [(r.endpoint, method) for r in _rules(app) for method in sorted(r.methods)
+                  if policy.access_rule_of_view(app, r.endpoint, method) is None]
     assert undeclared == []
+
+
+def test_a_method_a_view_does_not_declare_is_refused(app, client):
+    @app.route("/half-declared-for-test", methods=["GET", "POST"])
+    @policy.access({"GET": policy.PUBLIC})
+    def half_declared():
+        return "served"
+
+    assert client.get("/half-declared-for-test").status_code == 200
+    assert client.head("/half-declared-for-test").status_code == 200
+    assert client.post("/half-declared-for-test").status_code == 403
+
+
+def test_a_view_may_declare_a_permission_per_method(app, make, auth, client):
+    @app.route("/per-method-for-test", methods=["GET", "POST"])
+    @policy.access({"GET": "request.view", "POST": "request.respond"})
+    def per_method():
+        return "served"
+
+    auth.as_role("regulator_officer")
+    assert client.get("/per-method-for-test").status_code == 200
+    assert client.post("/per-method-for-test").status_code == 403
 
 
 def test_an_undeclared_view_is_refused(app, client):
@@ -106,7 +129,7 @@ def test_role_matrix_holds_on_every_route(app, make, role):
         return client.open(path, method=method, data={}, headers=headers)
 
     for endpoint, method, path in _calls(app):
-        rule_name = policy.access_rule_of_view(app, endpoint)
+        rule_name = policy.access_rule_of_view(app, endpoint, method)
         expectation = _expected(rule_name, role, path)
         response = call(method, path)
         location = response.location
