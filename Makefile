@@ -8,7 +8,7 @@ PORT ?= 5000
 WORKERS ?= 2
 PYTEST_ARGS ?=
 
-.PHONY: run test install system-packages translations compile-translations check-translations migrate seed benchmark clean
+.PHONY: run test test-fast install system-packages translations compile-translations check-translations migrate seed benchmark clean
 
 run: install compile-translations migrate seed
 	@# The worker (deadline tick and outbox) runs beside gunicorn and stops with it.
@@ -18,6 +18,10 @@ run: install compile-translations migrate seed
 
 test: install compile-translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The inner loop: every test but the browser ones (marker e2e).
+test-fast: install compile-translations
+	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
 
 install: system-packages $(VENV)/.installed node_modules/.installed
 

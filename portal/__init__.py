@@ -86,6 +86,9 @@ def _configure_secrets(app: Flask) -> None:
         app.config["SESSION_COOKIE_NAME"] = "__Host-session"
         if not app.config.get("SECRET_KEY"):
             raise RuntimeError("PORTAL_SECRET_KEY must be set when PORTAL_ENV=production")
+        from portal.accounts.passwords import check_production_hashing
+
+        check_production_hashing(app.config)
         return
     if app.config.get("SECRET_KEY"):
         return

@@ -14,6 +14,7 @@ from portal import create_app
 from portal.extensions import db
 
 PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
+MINIMUM_HASHING = {"PASSWORD_HASH_TIME_COST": 1, "PASSWORD_HASH_MEMORY_COST": 8, "PASSWORD_HASH_PARALLELISM": 1}
 
 
 def _config(uri: str, instance_path) -> dict:
@@ -26,6 +27,8 @@ def _config(uri: str, instance_path) -> dict:
         "RATELIMIT_ENABLED": False,
         "PUBLIC_BASE_URL": "http://portal.test",
         "SERVER_NAME": None,
+        # argon2id at its minimum: a login costs microseconds (test_passwords checks the real defaults).
+        **MINIMUM_HASHING,
     }
 
 

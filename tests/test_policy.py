@@ -30,8 +30,31 @@ def _calls(app) -> list[tuple[str, str, str]]:
 
 
 def test_every_view_declares_its_access(app):
-    undeclared = [r.endpoint for r in _rules(app) if policy.access_rule_of_view(app, r.endpoint) is None]
+    undeclared = [(r.endpoint, method) for r in _rules(app) for method in sorted(r.methods)
+                  if policy.access_rule_of_view(app, r.endpoint, method) is None]
     assert undeclared == []
+
+
+def test_a_method_a_view_does_not_declare_is_refused(app, client):
+    @app.route("/half-declared-for-test", methods=["GET", "POST"])
+    @policy.access({"GET": policy.PUBLIC})
+    def half_declared():
+        return "served"
+
+    assert client.get("/half-declared-for-test").status_code == 200
+    assert client.head("/half-declared-for-test").status_code == 200
+    assert client.post("/half-declared-for-test").status_code == 403
+
+
+def test_a_view_may_declare_a_permission_per_method(app, make, auth, client):
+    @app.route("/per-method-for-test", methods=["GET", "POST"])
+    @policy.access({"GET": "request.view", "POST": "request.respond"})
+    def per_method():
+        return "served"
+
+    auth.as_role("regulator_officer")
+    assert client.get("/per-method-for-test").status_code == 200
+    assert client.post("/per-method-for-test").status_code == 403
 
 
 def test_an_undeclared_view_is_refused(app, client):
@@ -69,25 +92,56 @@ def _check(status: int, location: str | None, expectation: str, path: str) -> bo
     return status == 403
 
 
+def _logged_in(app, make, user) -> str:
+    """Log `user` in through the real pages once; the session cookie serves every later call."""
+    client = app.test_client()
+    Auth(client, make).login(user)
+    return client.get_cookie("session").value
+
+
+def _ended_session(response, path: str) -> bool:
+    if path.startswith("/api/"):
+        return False  # the API's calls carry a token, never the session
+    return response.status_code == 401 or (
+        response.status_code == 302 and (response.location or "").startswith("/login"))
+
+
 @pytest.mark.parametrize("role", [None] + ROLES)
 def test_role_matrix_holds_on_every_route(app, make, role):
     """For each route and method: anonymous users are sent to log in, roles without the permission get
-    403 before anything runs, roles with it are let through (to a page, a redirect, a 404 of a sample id)."""
+    403 before anything runs, roles with it are let through (to a page, a redirect, a 404 of a sample id).
+
+    Each role logs in once; every call runs in a fresh client holding that session's cookie. Logging out
+    is followed by a new login; any other call that finds itself sent to log in (because an earlier call
+    ended the session) is made again after a new login, so every call is checked with a live session, as
+    if it had logged in just for it."""
     user = make.user(role) if role else None
     # The API never takes the session cookie: its calls carry a token of the same user instead.
     api_headers = bearer(token_for(app, user)) if user else {}
+    cookie = _logged_in(app, make, user) if user else None
     failures = []
-    for endpoint, method, path in _calls(app):
-        rule_name = policy.access_rule_of_view(app, endpoint)
+
+    def call(method, path):
         client = app.test_client()
-        if user:
-            Auth(client, make).login(user)
+        if cookie:
+            client.set_cookie("session", cookie)
         headers = api_headers if path.startswith("/api/") else {}
-        response = client.open(path, method=method, data={}, headers=headers)
+        return client.open(path, method=method, data={}, headers=headers)
+
+    for endpoint, method, path in _calls(app):
+        rule_name = policy.access_rule_of_view(app, endpoint, method)
         expectation = _expected(rule_name, role, path)
+        response = call(method, path)
         location = response.location
-        if user and endpoint == "accounts.logout" and response.status_code == 302:
-            location = "(logged out)"  # logging out rightly ends at the login page
+        if user and endpoint == "accounts.logout":
+            if response.status_code == 302:
+                location = "(logged out)"  # logging out rightly ends at the login page
+            cookie = _logged_in(app, make, user)
+        elif user and expectation != "open" and _ended_session(response, path):
+            response.close()
+            cookie = _logged_in(app, make, user)
+            response = call(method, path)
+            location = response.location
         if not _check(response.status_code, location, expectation, path):
             failures.append((method, path, rule_name, expectation, response.status_code, response.location))
         response.close()  # a streamed response (CSV export) holds its request context until closed

@@ -6,8 +6,8 @@ Objects of another organisation answer 404, never 403, so their existence is not
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from functools import wraps
-from typing import Callable, Iterable
 
 from flask import abort, current_app, request
 from flask_login import current_user
@@ -169,28 +169,38 @@ def scoped(query, model, user, permission: str):
     return query
 
 
-def access(rule: str) -> Callable:
-    """Declare who may reach a view: PUBLIC, LOGIN_FLOW, AUTHENTICATED, or a permission name."""
-    if rule not in (PUBLIC, AUTHENTICATED, LOGIN_FLOW) and rule not in PERMISSIONS:
-        raise KeyError(f"unknown access rule {rule!r}")
+def access(rule: str | Mapping[str, str]) -> Callable:
+    """Declare who may reach a view: PUBLIC, LOGIN_FLOW, AUTHENTICATED, or a permission name; or, for a view
+    whose methods do different jobs, one of these per method (`{"GET": "request.view", "POST": ...}`; HEAD
+    follows GET, and a method not named is refused)."""
+    rules = dict(rule) if isinstance(rule, Mapping) else None
+    for name in (rules.values() if rules is not None else (rule,)):
+        if name not in (PUBLIC, AUTHENTICATED, LOGIN_FLOW) and name not in PERMISSIONS:
+            raise KeyError(f"unknown access rule {name!r}")
 
     def decorate(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
             return view(*args, **kwargs)
 
-        wrapped.access_rule = rule
+        wrapped.access_rule = rules if rules is not None else rule
         return wrapped
 
     return decorate
 
 
-def access_rule_of(endpoint: str) -> str | None:
-    return access_rule_of_view(current_app, endpoint)
+def access_rule_of(endpoint: str, method: str | None = None) -> str | Mapping[str, str] | None:
+    return access_rule_of_view(current_app, endpoint, method)
 
 
-def access_rule_of_view(app, endpoint: str) -> str | None:
-    return getattr(app.view_functions.get(endpoint), "access_rule", None)
+def access_rule_of_view(app, endpoint: str, method: str | None = None) -> str | Mapping[str, str] | None:
+    """The rule a view declares; with `method`, the one that applies to that method (None: refused)."""
+    rule = getattr(app.view_functions.get(endpoint), "access_rule", None)
+    if method is None or not isinstance(rule, Mapping):
+        return rule
+    if method in ("HEAD", "OPTIONS"):  # OPTIONS only lists the methods: as strict as the page itself
+        return rule.get("GET") or next(iter(rule.values()))
+    return rule.get(method)
 
 
 def can_role(role: str, permission: str) -> bool:
@@ -204,7 +214,7 @@ def enforce_access() -> None:
         return  # 404/405 handled by Flask
     if request.endpoint == "static" or request.endpoint.endswith(".static"):
         return  # files of the portal's own look; nothing personal is served this way
-    rule = access_rule_of(request.endpoint)
+    rule = access_rule_of(request.endpoint, request.method)
     if rule is None:
         current_app.logger.error("view %s declares no access rule; refused", request.endpoint)
         raise PermissionDenied("undeclared")

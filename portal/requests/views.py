@@ -161,7 +161,7 @@ def new():
 
 
 @bp.route("/<int:request_id>/edit", methods=["GET", "POST"])
-@policy.access("request.view")
+@policy.access("request.draft")
 def edit(request_id: int):
     req = _load(request_id, "request.draft")
     form = _draft_form(obj=req)
@@ -176,7 +176,7 @@ def edit(request_id: int):
 
 
 @bp.route("/<int:request_id>/items/add", methods=["GET", "POST"])
-@policy.access("request.view")
+@policy.access("request.draft")
 def add_items(request_id: int):
     req = _load(request_id, "request.draft")
     form = ItemsForm()
@@ -227,7 +227,7 @@ def _combine(first: urls.ParseResult, second: urls.ParseResult) -> urls.ParseRes
 
 
 @bp.post("/<int:request_id>/items/remove")
-@policy.access("request.view")
+@policy.access("request.draft")
 def remove_items(request_id: int):
     req = _load(request_id, "request.draft")
     ids = [int(i) for i in request.form.getlist("item") if i.isdigit()]
@@ -236,7 +236,7 @@ def remove_items(request_id: int):
 
 
 @bp.post("/<int:request_id>/delete")
-@policy.access("request.view")
+@policy.access("request.draft")
 def delete(request_id: int):
     req = _load(request_id, "request.draft")
     form = ButtonForm()
@@ -250,7 +250,7 @@ def delete(request_id: int):
 
 
 @bp.post("/<int:request_id>/submit")
-@policy.access("request.view")
+@policy.access("request.draft")
 def submit(request_id: int):
     req = _load(request_id)
     return _act(req, lambda form: services.submit_for_approval(current_user, req),
@@ -258,7 +258,7 @@ def submit(request_id: int):
 
 
 @bp.post("/<int:request_id>/send-back")
-@policy.access("request.view")
+@policy.access("request.approve")
 def send_back(request_id: int):
     req = _load(request_id)
     return _act(req, lambda form: services.send_back(current_user, req, form.reason.data),
@@ -266,7 +266,7 @@ def send_back(request_id: int):
 
 
 @bp.post("/<int:request_id>/issue")
-@policy.access("request.view")
+@policy.access("request.approve")
 def issue(request_id: int):
     req = _load(request_id)
     return _act(req, lambda form: services.issue_request(current_user, req),
@@ -274,7 +274,7 @@ def issue(request_id: int):
 
 
 @bp.post("/<int:request_id>/withdraw")
-@policy.access("request.view")
+@policy.access("request.withdraw")
 def withdraw(request_id: int):
     req = _load(request_id)
     return _act(req, lambda form: services.withdraw(current_user, req, form.reason.data),
@@ -284,14 +284,14 @@ def withdraw(request_id: int):
 # --- Answering ----------------------------------------------------------------------------------------------
 
 @bp.post("/<int:request_id>/acknowledge")
-@policy.access("request.view")
+@policy.access("request.respond")
 def acknowledge(request_id: int):
     req = _load(request_id)
     return _act(req, lambda form: services.acknowledge(current_user, req), _("The request is acknowledged."))
 
 
 @bp.post("/<int:request_id>/outcomes")
-@policy.access("request.view")
+@policy.access("request.respond")
 def outcomes(request_id: int):
     req = _load(request_id)
     form = OutcomeForm()
@@ -311,7 +311,7 @@ def outcomes(request_id: int):
 
 
 @bp.route("/<int:request_id>/items/<int:item_id>", methods=["GET", "POST"])
-@policy.access("request.view")
+@policy.access({"GET": "request.view", "POST": "request.respond"})
 def item(request_id: int, item_id: int):
     req = _load(request_id)
     try:
@@ -334,14 +334,14 @@ def item(request_id: int, item_id: int):
 
 
 @bp.post("/<int:request_id>/respond")
-@policy.access("request.view")
+@policy.access("request.respond")
 def respond(request_id: int):
     req = _load(request_id)
     return _act(req, lambda form: services.submit_response(current_user, req), _("The response is submitted."))
 
 
 @bp.post("/<int:request_id>/extensions")
-@policy.access("request.view")
+@policy.access("request.respond")
 def ask_extension(request_id: int):
     req = _load(request_id)
     return _act(req, lambda form: services.request_extension(current_user, req, form.reason.data),
@@ -349,7 +349,7 @@ def ask_extension(request_id: int):
 
 
 @bp.post("/<int:request_id>/extensions/<int:extension_id>/grant")
-@policy.access("request.view")
+@policy.access("request.decide_extension")
 def grant_extension(request_id: int, extension_id: int):
     req = _load(request_id)
     extension = _extension(req, extension_id)
@@ -362,7 +362,7 @@ def grant_extension(request_id: int, extension_id: int):
 
 
 @bp.post("/<int:request_id>/extensions/<int:extension_id>/refuse")
-@policy.access("request.view")
+@policy.access("request.decide_extension")
 def refuse_extension(request_id: int, extension_id: int):
     req = _load(request_id)
     extension = _extension(req, extension_id)
@@ -380,14 +380,14 @@ def _extension(req: Request, extension_id: int):
 # --- Follow-up -------------------------------------------------------------------------------------------------
 
 @bp.post("/<int:request_id>/close")
-@policy.access("request.view")
+@policy.access("request.close")
 def close(request_id: int):
     req = _load(request_id)
     return _act(req, lambda form: services.close(current_user, req), _("The request is closed."))
 
 
 @bp.post("/<int:request_id>/reopen")
-@policy.access("request.view")
+@policy.access("request.close")
 def reopen(request_id: int):
     req = _load(request_id)
     return _act(req, lambda form: services.reopen(current_user, req, form.reason.data),
@@ -395,7 +395,7 @@ def reopen(request_id: int):
 
 
 @bp.post("/<int:request_id>/messages")
-@policy.access("request.view")
+@policy.access("request.message")
 def post_message(request_id: int):
     req = _load(request_id)
     return _act(req, lambda form: services.post_message(current_user, req, form.body.data),
@@ -403,7 +403,7 @@ def post_message(request_id: int):
 
 
 @bp.post("/<int:request_id>/notes")
-@policy.access("request.view")
+@policy.access("request.note")
 def add_note(request_id: int):
     req = _load(request_id)
     return _act(req, lambda form: services.add_note(current_user, req, form.body.data),
@@ -411,7 +411,7 @@ def add_note(request_id: int):
 
 
 @bp.post("/<int:request_id>/attachments")
-@policy.access("request.view")
+@policy.access("request.attach")
 def attach(request_id: int):
     req = _load(request_id)
     form = AttachmentForm()
