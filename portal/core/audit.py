@@ -25,12 +25,12 @@ import os
 import re
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, current_app, g, has_request_context, request
 from flask_login import current_user
-from sqlalchemy import DDL, BigInteger, ForeignKey, Integer, String, event, select, update
+from sqlalchemy import DDL, BigInteger, ForeignKey, Integer, String, event, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.core import clock, transaction
@@ -150,6 +150,67 @@ def record(
     )
     # A page that only reads appends its row after it is built, in a short write of its own.
     transaction.write(lambda: _append(fields))
+
+
+# --- Refusals: probing shows up in the log, flooding does not ---------------------------------------------
+
+REFUSAL_PREFIX = "refused."
+REFUSALS_CAPPED = "refused.capped"
+REFUSAL_WINDOW = timedelta(minutes=1)
+_SECRET_LOOKING = re.compile(r"[A-Za-z0-9_\-.~%]{16,}")
+
+
+def record_refusal(kind: str, **details) -> None:
+    """Record that this request was refused (`refused.<kind>`: not_found, api_token, csrf, rate_limited).
+
+    The row is written after the request in a transaction of its own, so the refusal's rollback keeps it.
+    It names the route, never the path's own secrets (reset and invitation tokens) or the token offered.
+    At most `AUDIT_REFUSALS_PER_MINUTE` such rows per address and minute, then one `refused.capped` row,
+    then nothing until the minute has passed: a flood of probes cannot flood the log.
+    """
+    if not has_request_context() or g.get("_refusal_recorded"):
+        return
+    g._refusal_recorded = True  # one row per request, whichever refusal came first
+    details = {"method": request.method, "path": route_of_request(), "endpoint": request.endpoint, **details}
+    transaction.after(lambda: _record_capped(REFUSAL_PREFIX + kind, details))
+
+
+def refusal_recorded() -> None:
+    """This request's refusal is recorded otherwise (an access denial): no `refused.*` row for it."""
+    if has_request_context():
+        g._refusal_recorded = True
+
+
+def _record_capped(action: str, details: dict) -> None:
+    limit = int(current_app.config.get("AUDIT_REFUSALS_PER_MINUTE", 30))
+    # Serialise with other appends (the head row's lock on PostgreSQL; SQLite writers already hold the
+    # database's), so two workers cannot both see room for the last row.
+    db.session.execute(select(AuditHead.id).where(AuditHead.id == 1).with_for_update())
+    recent = db.session.scalar(
+        select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.ip == request.remote_addr, AuditEvent.action.like(REFUSAL_PREFIX + "%"),
+            AuditEvent.occurred_at >= clock.now() - REFUSAL_WINDOW)
+    )
+    if recent < limit:
+        record(action, details=details)
+    elif recent == limit:
+        record(REFUSALS_CAPPED, details={"limit": limit, "window_seconds": int(REFUSAL_WINDOW.total_seconds()),
+                                         "first_unrecorded": action})
+
+
+def route_of_request() -> str:
+    """The path with its secrets left out: the route's pattern with numeric ids filled in; for a path no
+    route matches, every long segment (anything that could be a token) replaced."""
+    rule = request.url_rule
+    if rule is None:
+        path = "/".join("<redacted>" if _SECRET_LOOKING.fullmatch(part) else part
+                        for part in request.path.split("/"))
+        return path[:200]
+    path = rule.rule
+    for name, value in (request.view_args or {}).items():
+        shown = str(value) if isinstance(value, int) else "<redacted>"
+        path = re.sub(r"<(?:[^<>:]+:)?" + re.escape(name) + r">", shown, path)
+    return path[:200]
 
 
 def _append(fields: dict) -> AuditEvent:
