@@ -126,6 +126,7 @@ def demo_seed(if_empty: bool):
 def audit_verify(checkpoints: tuple[str, ...]):
     """Exit 0 when the chain holds (and contains every checkpoint given); otherwise say what broke."""
     from portal.core.audit import CheckpointError, read_checkpoint, verify_chain, verify_checkpoint
+    from portal.core.documents import DocumentError
 
     report = verify_chain()
     if not report.ok:
@@ -135,7 +136,7 @@ def audit_verify(checkpoints: tuple[str, ...]):
     for name in checkpoints:
         try:
             checkpoint = read_checkpoint(Path(name).read_bytes())
-        except CheckpointError as exc:
+        except (CheckpointError, DocumentError) as exc:
             click.echo(f"checkpoint {name} REFUSED: {exc}", err=True)
             sys.exit(1)
         problem = verify_checkpoint(checkpoint)
@@ -154,8 +155,12 @@ def audit_head(output: str | None):
     """Print a checkpoint of the chain's head (sequence, hash, time) signed with the document signing key,
     for an auditor to keep elsewhere and give back to `audit verify --checkpoint`."""
     from portal.core.audit import make_checkpoint
+    from portal.core.documents import DocumentError
 
-    checkpoint = make_checkpoint()
+    try:
+        checkpoint = make_checkpoint()
+    except DocumentError as exc:  # no signing key configured in production
+        raise click.ClickException(f"the checkpoint cannot be signed: {exc}") from None
     if output:
         Path(output).write_bytes(checkpoint)
         summary = checkpoint.split(b"\n", 1)[0].decode()
