@@ -30,6 +30,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _configure_secrets(app)
     _configure_database(app)
+    from portal.core import audit
+
+    audit.init_app(app)  # the audit key: refuses to start without one in production
 
     from portal import cli, errors, i18n
     from portal.core import headers

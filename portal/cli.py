@@ -124,27 +124,52 @@ def demo_seed(if_empty: bool):
 
 
 @audit_cli.command("verify")
-def audit_verify():
-    """Exit 0 when the chain holds; otherwise name the first broken row."""
-    from portal.core.audit import verify_chain
+@click.option("--checkpoint", "checkpoints", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="A checkpoint written by `audit head`; the chain must still contain it (repeatable).")
+def audit_verify(checkpoints: tuple[str, ...]):
+    """Exit 0 when the chain holds (and contains every checkpoint given); otherwise say what broke."""
+    from portal.core.audit import CheckpointError, read_checkpoint, verify_chain, verify_checkpoint
+    from portal.core.documents import DocumentError
 
     report = verify_chain()
-    if report.ok:
-        click.echo(f"audit chain intact: {report.checked} rows, head {report.head_hash}")
-        return
-    click.echo(f"audit chain BROKEN at row {report.broken_seq}: {report.reason} "
-               f"({report.checked} rows verified before it)", err=True)
-    sys.exit(1)
+    if not report.ok:
+        click.echo(f"audit chain BROKEN at row {report.broken_seq}: {report.reason} "
+                   f"({report.checked} rows verified before it)", err=True)
+        sys.exit(1)
+    for name in checkpoints:
+        try:
+            checkpoint = read_checkpoint(Path(name).read_bytes())
+        except (CheckpointError, DocumentError) as exc:
+            click.echo(f"checkpoint {name} REFUSED: {exc}", err=True)
+            sys.exit(1)
+        problem = verify_checkpoint(checkpoint)
+        if problem:
+            click.echo(f"audit chain does NOT contain checkpoint {name} ({checkpoint.seq} at "
+                       f"{checkpoint.time}): {problem}", err=True)
+            sys.exit(1)
+        click.echo(f"checkpoint {name} ({checkpoint.seq} at {checkpoint.time}) is in the chain")
+    click.echo(f"audit chain intact: {report.checked} rows, head {report.head_hash}")
 
 
 @audit_cli.command("head")
-def audit_head():
-    """Print the latest sequence number and hash, to anchor the chain elsewhere."""
-    from portal.core.audit import GENESIS, AuditHead
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True),
+              help="Write the checkpoint to this file instead of printing it.")
+def audit_head(output: str | None):
+    """Print a checkpoint of the chain's head (sequence, hash, time) signed with the document signing key,
+    for an auditor to keep elsewhere and give back to `audit verify --checkpoint`."""
+    from portal.core.audit import make_checkpoint
+    from portal.core.documents import DocumentError
 
-    head = db.session.get(AuditHead, 1)
-    seq, digest = (head.seq, head.hash) if head else (0, GENESIS)
-    click.echo(f"{seq} {digest}")
+    try:
+        checkpoint = make_checkpoint()
+    except DocumentError as exc:  # no signing key configured in production
+        raise click.ClickException(f"the checkpoint cannot be signed: {exc}") from None
+    if output:
+        Path(output).write_bytes(checkpoint)
+        summary = checkpoint.split(b"\n", 1)[0].decode()
+        click.echo(f"checkpoint written to {output}: {summary}")
+        return
+    click.echo(checkpoint.decode(), nl=False)
 
 
 @outbox_cli.command("send")

@@ -55,3 +55,10 @@ class Defaults:
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 
     AUDIT_CSV_MAX_ROWS = 100_000
+    # The audit chain's HMAC keys (see README, "Audit log keys and checkpoints"): required in production.
+    AUDIT_KEY = None
+    AUDIT_KEY_FILE = None
+    AUDIT_UNKEYED_UNTIL = 0
+    # Refused requests (404, bad API token, CSRF, rate limit) recorded per client address and minute; past
+    # it, one `refused.capped` row and nothing more until the minute is over.
+    AUDIT_REFUSALS_PER_MINUTE = 30

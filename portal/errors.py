@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from portal.core import audit, transaction
@@ -50,6 +51,7 @@ def _denied(exc: PermissionDenied):
     # Recorded on its own, after whatever the request had pending is rolled back with the 4xx.
     details = {"permission": exc.permission, "endpoint": request.endpoint, "method": request.method}
     transaction.after(lambda: audit.record("access.denied", details=details))
+    audit.refusal_recorded()  # its 404 is this row, not also a not-found one
     # Another organisation's object is answered as if it did not exist.
     return error_response(404 if exc.obj is not None else 403)
 
@@ -79,13 +81,33 @@ def _same_site_referrer() -> str | None:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
+def _record_refusal(exc: HTTPException) -> None:
+    """Probing leaves a trace: failed CSRF checks and rate-limit hits are audited (404s: `_audit_not_found`)."""
+    if isinstance(exc, CSRFError):
+        audit.record_refusal("csrf", reason=str(exc.description)[:120])
+    elif exc.code == 429:
+        audit.record_refusal("rate_limited", limit=str(getattr(exc, "description", ""))[:80])
+
+
+def _audit_not_found(response):
+    """Every 404 (an unknown page, an id that does not exist, an invalid reset or invitation link) is a
+    refusal worth recording, whichever view or handler answered it."""
+    if response.status_code == 404:
+        audit.record_refusal("not_found")
+    return response
+
+
 def init_app(app: Flask) -> None:
+    # Registered after the unit of work's own after_request, so it runs before it (Flask runs them in
+    # reverse) and its row is written with the request's other deferred work.
+    app.after_request(_audit_not_found)
     app.register_error_handler(PermissionDenied, _denied)
     app.register_error_handler(NotFound, _not_found)
     app.register_error_handler(DomainError, _refused)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        _record_refusal(exc)
         if exc.code == 401 and not wants_json():
             return redirect(url_for("accounts.login", next=request.full_path.rstrip("?") if request.method == "GET" else None))
         return error_response(exc.code or 500)

@@ -3,6 +3,7 @@ import pytest
 from flask import url_for
 
 from portal import create_app
+from tests.audit_key_support import with_production_audit_key
 from tests.conftest import MINIMUM_HASHING, _config
 
 REQUIRED = {
@@ -105,6 +106,7 @@ def test_health_answers_503_when_the_database_is_down(tmp_path):
 
 def test_production_requires_a_secret_key(tmp_path, monkeypatch):
     monkeypatch.setenv("PORTAL_ENV", "production")
+    with_production_audit_key(monkeypatch)
     monkeypatch.delenv("PORTAL_SECRET_KEY", raising=False)
     config = _config("sqlite://", tmp_path)
     config.pop("SECRET_KEY")
@@ -114,6 +116,7 @@ def test_production_requires_a_secret_key(tmp_path, monkeypatch):
 
 def test_production_hardens_cookies_and_sends_hsts(tmp_path, monkeypatch):
     monkeypatch.setenv("PORTAL_ENV", "production")
+    with_production_audit_key(monkeypatch)
     config = {k: v for k, v in _config("sqlite://", tmp_path).items() if k not in MINIMUM_HASHING}
     app = create_app({**config, "SECRET_KEY": "x" * 64, "DEBUG": True})
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_NAME"] == "__Host-session"

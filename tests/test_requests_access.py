@@ -11,8 +11,7 @@ from portal.core import policy
 from portal.extensions import db
 from portal.requests import services
 from portal.requests.models import Request
-
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+from tests.attachment_samples import PDF
 
 
 def _prepared(app, make, status="acknowledged"):

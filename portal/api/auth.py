@@ -13,6 +13,7 @@ from flask_limiter.util import get_remote_address
 
 from portal.api import tokens
 from portal.api.models import ApiToken
+from portal.core import audit
 from portal.extensions import db
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ def current_token() -> ApiToken | None:
             token = tokens.authenticate(text, request.remote_addr)
             if token is None:
                 log.info("API call with an unusable token refused on %s %s", request.method, request.endpoint)
+                audit.record_refusal("api_token")  # the token itself is never recorded
             g.api_token = token
     return g.api_token
 

@@ -590,7 +590,7 @@ def add_attachment(by: User, req: Request, stream, filename: str) -> Attachment:
     checked = files.check(stream, filename)
     stored = files.store(checked)
     attachment = Attachment(request_id=req.id, uploaded_by_id=by.id, organisation_id=by.organisation_id,
-                            filename=files.safe_label(filename), stored_name=stored,
+                            filename=checked.label, stored_name=stored,
                             content_type=checked.content_type, size=checked.size, sha256=checked.sha256,
                             created_at=clock.now())
     db.session.add(attachment)

@@ -18,6 +18,7 @@ from portal.core import clock, policy, transaction
 from portal.core.exceptions import DomainError, NotFound
 from portal.core.forms import refuse
 from portal.extensions import db
+from portal.requests import attachments as files
 from portal.requests import bp, notices, services, urls
 from portal.requests.forms import (
     AttachmentForm,
@@ -434,8 +435,10 @@ def download(request_id: int, attachment_id: int):
         attachment, path = services.open_attachment(current_user, req, attachment_id)
     except NotFound:
         abort(404)
+    # Served under the extension of the kind its bytes were found to be, whatever the uploaded name said.
     response = send_file(path, mimetype=attachment.content_type, as_attachment=True,
-                         download_name=attachment.filename, etag=False, conditional=False, max_age=0)
+                         download_name=files.download_name(attachment.filename, attachment.content_type),
+                         etag=False, conditional=False, max_age=0)
     response.headers["Cache-Control"] = "no-store"
     return response
 
