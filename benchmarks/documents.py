@@ -103,8 +103,8 @@ def main():
             url = documents.verification_url(code)
             return documents.DocumentFacts(
                 kind=documents.KINDS["test_notice"], reference=reference, title=f"시험 통지서 / Test notice {reference}",
-                issuer=db.session.get(Organisation, agency_id), issued_at=clock.now(), verification_code=code,
-                verification_url=url, short_url=url.split("://", 1)[-1], qr_svg=documents._qr_svg(url),
+                issuer=documents.Party.of(db.session.get(Organisation, agency_id)), issued_at=clock.now(), verification_code=code,
+                verification_url=url, short_url=url.split("://", 1)[-1], qr_svg=documents.render._qr_svg(url),
                 signer_fingerprint=identity.fingerprint, replaces=None)
 
         def render(context):

@@ -92,6 +92,20 @@ def app(database_template, tmp_path, app_config):
         db.engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def document_renderer(request, monkeypatch):
+    """Tests that are not about documents render them with a fast stand-in for WeasyPrint (a valid one-page
+    PDF, still signed, stored and hashed: see tests/documents_support.py); a module or test marked
+    `real_documents` gets the real WeasyPrint."""
+    if request.node.get_closest_marker("real_documents"):
+        return "weasyprint"
+    from portal.core.documents import render
+    from tests.documents_support import stand_in_pdf
+
+    monkeypatch.setattr(render, "write_pdf", stand_in_pdf)
+    return "stand-in"
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()

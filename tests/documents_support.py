@@ -32,13 +32,13 @@ def issue_test_notice(app, *, issuer: int, recipient: int | None, reference: str
                       body_ko: str = BODY_KO, body_en: str = BODY_EN) -> Issued:
     """Issue and commit a test notice; the verification code is caught as it is made (only the PDF has it)."""
     codes: list[str] = []
-    original = documents.new_verification_code
+    original = documents.codes.new_verification_code
 
     def recording() -> str:
         codes.append(original())
         return codes[-1]
 
-    documents.new_verification_code = recording
+    documents.codes.new_verification_code = recording
     try:
         with app.test_request_context():
             recipient_org = db.session.get(Organisation, recipient) if recipient else None
@@ -55,7 +55,27 @@ def issue_test_notice(app, *, issuer: int, recipient: int | None, reference: str
             return Issued(document.id, document.sha256, codes[-1],
                           documents.documents_root() / document.storage_path, reference)
     finally:
-        documents.new_verification_code = original
+        documents.codes.new_verification_code = original
+
+
+def stand_in_pdf(html: str, *, title: str, template: str) -> bytes:
+    """A fast stand-in for WeasyPrint: one blank page with the title in its metadata, a valid PDF that is
+    signed, stored and hashed like a real one (so downloads and /verify work). The template still renders
+    in the sandbox first, so a context or template error shows in every test."""
+    import io
+
+    import pydyf
+
+    document = pydyf.PDF()
+    document.info["Title"] = pydyf.String(title)
+    document.info["Producer"] = pydyf.String("tests: stand-in renderer")
+    page = pydyf.Dictionary({"Type": "/Page", "Parent": document.pages.reference,
+                             "MediaBox": pydyf.Array([0, 0, 595, 842]), "Resources": pydyf.Dictionary()})
+    document.add_object(page)
+    document.add_page(page)
+    output = io.BytesIO()
+    document.write(output)
+    return output.getvalue()
 
 
 def pdf_text(path: Path) -> str:

@@ -171,6 +171,7 @@ class Factories(Factories):  # noqa: F811 -- the accounts factories, extended wi
                 request_type: str = "removal", category: str = "deepfake", priority: str = "standard",
                 reason: str = "test reason") -> int:
         """A request of `parties` (made if not given) walked to `status`; returns its id."""
+        from portal.core.transaction import unit_of_work
         from portal.requests import services
         from portal.requests.urls import parse_lines
 
@@ -178,27 +179,30 @@ class Factories(Factories):  # noqa: F811 -- the accounts factories, extended wi
         with self.app.test_request_context():
             officer, supervisor = db.session.get(User, parties.officer.id), db.session.get(User, parties.supervisor.id)
             agent = db.session.get(User, parties.agent.id)
-            req = services.create_draft(
-                officer, platform_id=parties.platform, request_type=request_type, category=category,
-                priority=priority, legal_basis_id=None, legal_basis_text="Act on Test, Art. 1",
-                summary_ko="시험 요청", summary_en="Test request")
-            if urls:
-                services.add_items(officer, req, parse_lines("\n".join(urls)))
+            # Each step in its own unit of work, as each is its own HTTP request: the notice is prepared
+            # after the commit that issues, and the platform reaches the request only then.
+            with unit_of_work():
+                req = services.create_draft(
+                    officer, platform_id=parties.platform, request_type=request_type, category=category,
+                    priority=priority, legal_basis_id=None, legal_basis_text="Act on Test, Art. 1",
+                    summary_ko="시험 요청", summary_en="Test request")
+                if urls:
+                    services.add_items(officer, req, parse_lines("\n".join(urls)))
             for step in _PATHS[status]:
-                if step == "submit":
-                    services.submit_for_approval(officer, req)
-                elif step == "issue":
-                    services.issue_request(supervisor, req)
-                elif step == "acknowledge":
-                    services.acknowledge(agent, req)
-                elif step in ("answer_first", "answer_all"):
-                    items = services.items_page(req, 0, 1 if step == "answer_first" else 10_000)
-                    services.set_outcomes(agent, req, [item.id for item in items], "removed")
-                elif step == "respond":
-                    services.submit_response(agent, req)
-                elif step == "close":
-                    services.close(officer, req)
-                elif step == "withdraw":
-                    services.withdraw(officer, req, reason)
-            db.session.commit()
+                with unit_of_work():
+                    if step == "submit":
+                        services.submit_for_approval(officer, req)
+                    elif step == "issue":
+                        services.issue_request(supervisor, req)
+                    elif step == "acknowledge":
+                        services.acknowledge(agent, req)
+                    elif step in ("answer_first", "answer_all"):
+                        items = services.items_page(req, 0, 1 if step == "answer_first" else 10_000)
+                        services.set_outcomes(agent, req, [item.id for item in items], "removed")
+                    elif step == "respond":
+                        services.submit_response(agent, req)
+                    elif step == "close":
+                        services.close(officer, req)
+                    elif step == "withdraw":
+                        services.withdraw(officer, req, reason)
             return req.id

@@ -1,4 +1,5 @@
 """Documents through the API: the stored bytes for the issuer and recipient only, and public verification."""
+import pytest
 import hashlib
 
 from sqlalchemy import select
@@ -7,6 +8,8 @@ from portal.core.audit import AuditEvent
 from portal.extensions import db
 from tests.api_support import api_as
 from tests.documents_support import issue_test_notice
+
+pytestmark = pytest.mark.real_documents  # the real WeasyPrint and pyHanko (tests/conftest.py)
 
 
 def test_recipient_downloads_stored_bytes(app, client, make):

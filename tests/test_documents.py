@@ -19,6 +19,8 @@ from portal.core.exceptions import Conflict
 from portal.extensions import db
 from tests.documents_support import ARTIFACTS, BODY_EN, BODY_KO, issue_test_notice, pdf_fonts, pdf_text
 
+pytestmark = pytest.mark.real_documents  # the real WeasyPrint and pyHanko (tests/conftest.py)
+
 
 @pytest.fixture
 def parties(make):
@@ -261,7 +263,7 @@ def test_stored_once_by_hash_read_only_and_recorded(app, issued):
 
 def test_a_stored_file_is_never_overwritten(app, issued):
     with app.test_request_context(), pytest.raises(documents.DocumentError, match="already"):
-        documents._store(b"other bytes", issued.sha256)
+        documents.store.store(b"other bytes", issued.sha256)
     assert hashlib.sha256(issued.path.read_bytes()).hexdigest() == issued.sha256
 
 

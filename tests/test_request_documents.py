@@ -1,5 +1,6 @@
 """The documents of formal requests: a notice when a request is issued, a decision for each extension, a
-withdrawal notice and a closure certificate, each issued once in the transaction of its change, readable
+withdrawal notice and a closure certificate, each issued once (the notice right after the commit that
+issues: see test_notice_preparation.py, the others in the transaction of their change), readable
 in Korean and English, downloadable by the two organisations of the request and nobody else."""
 import hashlib
 from datetime import timedelta
@@ -15,6 +16,8 @@ from portal.extensions import db
 from portal.requests import services
 from portal.requests.models import Request
 from tests.documents_support import ARTIFACTS, pdf_text
+
+pytestmark = pytest.mark.real_documents  # the real WeasyPrint and pyHanko (tests/conftest.py)
 
 URLS = ("https://example.com/reported/first", "https://video.example.net/watch?v=abc123")
 
@@ -96,23 +99,6 @@ def test_drafts_have_no_documents(app, make, parties):
         assert db.session.scalar(select(func.count()).select_from(Document)) == 0
         req = db.session.get(Request, request_id)
         assert services.notices.documents_of(_user(parties, "officer"), req) == []
-
-
-def test_a_failed_rendering_refuses_the_issue_and_changes_nothing(app, make, parties, monkeypatch):
-    request_id = make.request(parties, "awaiting_approval")
-
-    def broken(*_args, **_kwargs):
-        raise documents.DocumentRenderError("no font")
-
-    monkeypatch.setattr(documents, "render_pdf", broken)
-    with app.test_request_context():
-        req = db.session.get(Request, request_id)
-        with pytest.raises(documents.DocumentError):
-            services.issue_request(_user(parties, "supervisor"), req)
-        db.session.rollback()
-        req = db.session.get(Request, request_id)
-        assert req.status == "awaiting_approval" and req.reference is None
-        assert db.session.scalar(select(func.count()).select_from(Document)) == 0
 
 
 @pytest.mark.parametrize("decision", ["granted", "refused"])

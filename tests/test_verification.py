@@ -12,6 +12,8 @@ from portal.extensions import db
 from tests.conftest import _config
 from tests.documents_support import BODY_EN, BODY_KO, issue_test_notice
 
+pytestmark = pytest.mark.real_documents  # the real WeasyPrint and pyHanko (tests/conftest.py)
+
 AUTHENTIC = "Authentic: this document was issued through the portal."
 NOT_VERIFIED = "Not verified: no document issued by the portal matches."
 

@@ -12,6 +12,11 @@ run after the page is built, in one short transaction of their own; elsewhere th
 
 A refusal that must be kept although the request fails (an access denial's audit row) is handed to
 `after()`: it runs in its own transaction after the request's own one ended, whichever way.
+
+Slow work that needs the change committed first (rendering a large notice) is handed to `after_commit()`:
+it runs only once the unit of work has committed, with no transaction open, and opens its own (short)
+ones -- `read_only()` to gather what it needs without a lock, `unit_of_work()` to record the result. It is
+dropped when the unit rolls back; its failures are logged, and a job catches up on what it left undone.
 """
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ from contextvars import ContextVar
 from flask import Flask, Response, g, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from portal.extensions import db
 
@@ -66,6 +72,58 @@ def unit_of_work() -> Iterator[None]:
         db.session.rollback()
         raise
     db.session.commit()
+    run_after_commit()
+
+
+# --- After the commit ---------------------------------------------------------------------------------------
+
+_AFTER_COMMIT = "portal.after_commit"  # waiting for the transaction to commit
+_COMMITTED = "portal.committed_work"   # its transaction committed: to run once the unit has ended
+
+
+def after_commit(work: Callable[[], object]) -> None:
+    """Run `work` once the current transaction has committed (never if it rolls back), outside it."""
+    db.session.info.setdefault(_AFTER_COMMIT, []).append(work)
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session) -> None:
+    waiting = session.info.pop(_AFTER_COMMIT, None)
+    if waiting:
+        session.info.setdefault(_COMMITTED, []).extend(waiting)
+
+
+@event.listens_for(Session, "after_rollback")
+def _rolled_back(session) -> None:
+    session.info.pop(_AFTER_COMMIT, None)
+
+
+def run_after_commit() -> None:
+    """Run the work handed to `after_commit()` whose transaction committed; each failure is logged."""
+    while True:
+        committed = db.session.info.pop(_COMMITTED, None)
+        if not committed:
+            return
+        for work in committed:
+            try:
+                work()
+            except Exception:  # the job that catches up retries it; the committed change stands
+                log.exception("work after commit failed")
+                if db.session().in_transaction():
+                    db.session.rollback()
+
+
+@contextmanager
+def read_only() -> Iterator[None]:
+    """A short read-only transaction (no write lock on SQLite, READ ONLY on PostgreSQL), ended on exit."""
+    if db.session().in_transaction():
+        raise RuntimeError("read_only() begins its own transaction: end the open one first")
+    token = _reading.set(True)
+    try:
+        yield
+    finally:
+        db.session.rollback()
+        _reading.reset(token)
 
 
 # --- HTTP requests ---------------------------------------------------------------------------------------
@@ -83,6 +141,7 @@ def _end_request(response: Response) -> Response:
     else:
         db.session.rollback()
     _run_deferred()
+    run_after_commit()
     return response
 
 

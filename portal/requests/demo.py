@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from portal.accounts.models import Organisation, User
 from portal.extensions import db
-from portal.requests import services
+from portal.requests import notices, services
 from portal.requests.models import LegalBasis
 from portal.requests.urls import parse_lines
 
@@ -64,6 +64,7 @@ def seed_requests() -> int:
         services.submit_for_approval(officer, req)
         if state != "awaiting_approval":
             services.issue_request(supervisor, req)
+            notices.prepare_notice_now(req)  # the platform acts on it in this same command
         if state in ("acknowledged", "responded_partly", "closed"):
             services.acknowledge(agent, req)
         if state in ("responded_partly", "closed"):

@@ -131,6 +131,9 @@ class Request(db.Model):
     responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When its signed notice was stored. Issued but None: the notice is being prepared (after the commit
+    # that issued it; see portal.requests.notices), and the platform does not see the request yet.
+    notice_ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     # The deadline and the parts of the sentence that explains it (see portal.requests.deadlines).
     deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -174,6 +177,11 @@ class Request(db.Model):
         Index("ix_requests_open_very_overdue_from", "is_open", "very_overdue_from"),
     )
 
+    @property
+    def notice_pending(self) -> bool:
+        """Issued, and its notice is still being prepared."""
+        return self.reference is not None and self.status not in UNISSUED and self.notice_ready_at is None
+
     # --- Scope (read by portal.core.policy) ---------------------------------------------------------
 
     def owning_organisation_id_for(self, user) -> int | None:
@@ -181,7 +189,7 @@ class Request(db.Model):
         kind = user.organisation.kind
         if kind == "agency":
             return self.agency_id
-        if kind == "platform" and self.status not in UNISSUED:
+        if kind == "platform" and self.status not in UNISSUED and self.notice_ready_at is not None:
             return self.platform_id
         return None
 
@@ -191,7 +199,8 @@ class Request(db.Model):
         if kind == "agency":
             return cls.agency_id == user.organisation_id
         if kind == "platform":
-            return and_(cls.platform_id == user.organisation_id, cls.status.notin_(UNISSUED))
+            return and_(cls.platform_id == user.organisation_id, cls.status.notin_(UNISSUED),
+                        cls.notice_ready_at.isnot(None))
         return false()
 
     @property

@@ -1,38 +1,98 @@
 """The PDF documents of a formal request: the notice (at issue), extension decisions, the withdrawal notice
 and the closure certificate.
 
-Each is issued once by `portal.core.documents`, in the transaction of the change it records: the state
-change, the document, its audit event and its stored file stand or fall together, and a request is never
-issued without its notice. The agency issues them; the platform receives them; both download them from the
-request page. A request closed again after reopening gets a new closure certificate that replaces the
-earlier one, so the verification page of the first says it was superseded.
+The requests domain registers these kinds and builds each document's context as plain data (dicts of
+strings, times and lists; never an ORM object): the templates render in the documents' sandbox and see
+exactly what is built here.
+
+The notice may list 10,000 addresses, and rendering it takes as long as WeasyPrint takes to lay out
+hundreds of pages; so it is never rendered while the database is held. Issuing commits the state change
+with the request marked "notice being prepared" (`Request.notice_ready_at` is None); right after that
+commit (`transaction.after_commit`) `prepare_notice` reads the request in a short read-only transaction,
+renders and signs with no transaction open, then in one short unit of work stores the notice, sets
+`notice_ready_at` and tells the platform (the callbacks of `when_notice_ready`: e-mails, webhooks). Until
+then the platform does not see the request at all (its scope requires `notice_ready_at`). If the process
+dies in between, the job `requests.prepare_notices` prepares every notice still pending.
+
+The other documents are short (no item list, or a closure certificate of what the platform already has)
+and are issued in the transaction of the change they record. The agency issues them; the platform
+receives them; both download them from the request page. A request closed again after reopening gets a
+new closure certificate that replaces the earlier one, so the verification page of the first says it was
+superseded.
 """
 from __future__ import annotations
 
-from flask_babel import force_locale
-from sqlalchemy import select
+import logging
+from collections import Counter
+from collections.abc import Callable
+from datetime import timedelta
 
-from portal.accounts.models import User
-from portal.core import documents
+from flask_babel import force_locale
+from sqlalchemy import select, update
+
+from portal.accounts.models import Organisation, User
+from portal.core import clock, documents, jobs, transaction
 from portal.core.documents import Document
 from portal.extensions import db
 from portal.requests import deadlines, labels
-from portal.requests.models import ExtensionRequest, Request, RequestItem
+from portal.requests.models import UNISSUED, ExtensionRequest, Request, RequestItem
 from portal.requests.urls import MAX_ITEMS
 
-NOTICE = "request_notice"
-EXTENSION_DECISION = "extension_decision"
-WITHDRAWAL = "withdrawal_notice"
-CLOSURE = "closure_certificate"
+log = logging.getLogger(__name__)
+
+NOTICE = documents.register_kind("request_notice", "요청 통지서", "Request notice").code
+EXTENSION_DECISION = documents.register_kind("extension_decision", "기한 연장 결정서", "Extension decision").code
+WITHDRAWAL = documents.register_kind("withdrawal_notice", "요청 철회 통지서", "Withdrawal notice").code
+CLOSURE = documents.register_kind("closure_certificate", "요청 종결 확인서", "Closure certificate").code
+
+# A pending notice older than this is the job's to prepare (a younger one is still being prepared by the
+# process that issued it).
+RETRY_AFTER = timedelta(minutes=2)
 
 ITEM_FIELDS = (RequestItem.position, RequestItem.url, RequestItem.sha256, RequestItem.md5, RequestItem.pdq,
                RequestItem.outcome, RequestItem.decline_reason, RequestItem.outcome_at)
 
 
-def _items(req: Request) -> list:
+# --- Plain data ----------------------------------------------------------------------------------------------
+
+def _labels() -> dict:
+    # Translatable strings (lazy), printed by the templates' ko()/en() in each language.
+    return {"TYPE_LABELS": dict(labels.TYPE_LABELS), "CATEGORY_LABELS": dict(labels.CATEGORY_LABELS),
+            "PRIORITY_LABELS": dict(labels.PRIORITY_LABELS), "OUTCOME_LABELS": dict(labels.OUTCOME_LABELS)}
+
+
+def _organisation(organisation: Organisation) -> dict:
+    return {"name_ko": organisation.name_ko, "name_en": organisation.name_en, "timezone": organisation.timezone}
+
+
+def _person(user: User | None) -> dict | None:
+    return {"name": user.name, "email": user.email} if user is not None else None
+
+
+def _request(req: Request) -> dict:
+    basis = req.legal_basis
+    return {
+        "reference": req.reference, "request_type": req.request_type, "category": req.category,
+        "priority": req.priority, "summary_ko": req.summary_ko, "summary_en": req.summary_en,
+        "legal_basis": {"name_ko": basis.name_ko, "name_en": basis.name_en} if basis is not None else None,
+        "legal_basis_text": req.legal_basis_text, "deadline": req.deadline, "issued_at": req.issued_at,
+        "acknowledged_at": req.acknowledged_at, "responded_at": req.responded_at, "closed_at": req.closed_at,
+        "withdrawn_at": req.withdrawn_at, "agency": _organisation(req.agency),
+        "platform": _organisation(req.platform),
+    }
+
+
+def _items(req: Request) -> list[dict]:
     # Plain rows in the order the agency gave them: a 10,000-item notice must not build 10,000 entities.
-    return db.session.execute(select(*ITEM_FIELDS).where(RequestItem.request_id == req.id)
-                              .order_by(RequestItem.position).limit(MAX_ITEMS)).all()
+    rows = db.session.execute(select(*ITEM_FIELDS).where(RequestItem.request_id == req.id)
+                              .order_by(RequestItem.position).limit(MAX_ITEMS))
+    return [row._asdict() for row in rows]
+
+
+def _extension(extension: ExtensionRequest) -> dict:
+    return {name: getattr(extension, name) for name in (
+        "status", "reason", "requested_until", "created_at", "decided_at", "decision_reason",
+        "previous_deadline", "new_deadline")}
 
 
 def _explanation(req: Request) -> dict[str, str]:
@@ -40,33 +100,139 @@ def _explanation(req: Request) -> dict[str, str]:
     explained = {}
     for language in ("ko", "en"):
         with force_locale(language):
-            explained[language] = deadlines.explanation(req)
+            explained[language] = str(deadlines.explanation(req))
     return explained
 
 
-def _issue(by: User, req: Request, kind: str, context: dict, at, replaces: Document | None = None) -> Document:
+def _base(req: Request) -> dict:
+    return {"request": _request(req), "labels": _labels()}
+
+
+def notice_context(req: Request, approver: User | None) -> dict:
+    """What the notice prints: what is asked, by when, of which items, and how to answer."""
+    return {**_base(req), "items": _items(req), "explanation": _explanation(req),
+            "contact": _person(req.drafted_by), "approver": _person(approver)}
+
+
+def closure_context(req: Request, closed_by: User) -> dict:
+    items = _items(req)
+    counts = Counter(item["outcome"] for item in items)
+    return {**_base(req), "items": items, "closed_by": _person(closed_by),
+            # Most frequent outcome first; None (no outcome) is a row of its own.
+            "outcome_counts": sorted(counts.items(), key=lambda pair: (-pair[1], pair[0] or "")),
+            "outcome_names": {code: f"{_in(label, 'ko')} / {_in(label, 'en')}"
+                              for code, label in labels.OUTCOME_LABELS.items()}}
+
+
+def _in(text, language: str) -> str:
+    with force_locale(language):
+        return str(text)
+
+
+# --- Issuing -------------------------------------------------------------------------------------------------
+
+def _title(kind: str, reference: str) -> str:
     label = documents.kind_of(kind)
+    return f"{label.ko} / {label.en} {reference}"
+
+
+def _issue(by: User, req: Request, kind: str, context: dict, at, replaces: Document | None = None) -> Document:
     return documents.issue_document(
-        kind, kind, {"request": req, "labels": labels, **context},
-        reference=req.reference, issuer=req.agency, recipient_organisation_id=req.platform_id,
-        title=f"{label.ko} / {label.en} {req.reference}", issued_by=by, issued_at=at, replaces=replaces,
+        kind, kind, context, reference=req.reference, issuer=req.agency, recipient_organisation_id=req.platform_id,
+        title=_title(kind, req.reference), issued_by=by, issued_at=at, replaces=replaces,
     )
 
 
-def issue_notice(by: User, req: Request) -> Document:
-    """The formal notice, at issue: what is asked, by when, of which items, and how to answer."""
-    return _issue(by, req, NOTICE, {"items": _items(req), "explanation": _explanation(req),
-                                    "contact": req.drafted_by, "approver": by}, req.issued_at)
+_on_notice_ready: list[Callable[[Request], None]] = []
+
+
+def when_notice_ready(announce: Callable[[Request], None]) -> Callable[[Request], None]:
+    """Register what to do once a request's notice is stored (tell the platform): run in the same short
+    transaction that records the notice, so the platform is told exactly once, and only then."""
+    _on_notice_ready.append(announce)
+    return announce
+
+
+def issue_notice(by: User, req: Request) -> None:
+    """Have the formal notice prepared once the transaction issuing `req` commits (see the module's
+    docstring). Until it is stored, the request is "notice being prepared" and hidden from the platform."""
+    request_id = req.id
+    transaction.after_commit(lambda: prepare_notice(request_id))
+
+
+def prepare_notice(request_id: int) -> bool:
+    """Render, sign, store the notice of an issued request whose notice is pending, and announce it.
+
+    Holds no transaction while rendering. Safe to run twice at once: only the run whose conditional UPDATE
+    marks the notice ready records it (the other's stored file goes with its rollback). Returns whether
+    this run recorded it.
+    """
+    with transaction.read_only():
+        req = db.session.get(Request, request_id)
+        if req is None or req.reference is None or req.status in UNISSUED or req.notice_ready_at is not None:
+            return False
+        reference, platform_id, issued_at = req.reference, req.platform_id, req.issued_at
+        issuer, approver_id = documents.Party.of(req.agency), req.approved_by_id
+        context = notice_context(req, req.approved_by)
+    prepared = documents.prepare_document(
+        NOTICE, NOTICE, context, reference=reference, issuer=issuer, recipient_organisation_id=platform_id,
+        title=_title(NOTICE, reference), issued_by_id=approver_id, issued_at=issued_at)
+    with transaction.unit_of_work():
+        recorded = _record_notice(request_id, prepared)
+    if recorded:
+        log.info("notice of request %s prepared (%d bytes)", request_id, len(prepared.pdf))
+    return recorded
+
+
+def _record_notice(request_id: int, prepared: documents.Prepared) -> bool:
+    claimed = db.session.execute(
+        update(Request).where(Request.id == request_id, Request.notice_ready_at.is_(None))
+        .values(notice_ready_at=clock.now()).execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:
+        return False
+    documents.record_document(prepared)
+    req = db.session.get(Request, request_id, populate_existing=True)
+    for announce in _on_notice_ready:
+        announce(req)
+    return True
+
+
+def prepare_notice_now(req: Request) -> None:
+    """Prepare the notice of a just-issued request inside the current transaction: only for the demo
+    data's few small requests, which walk on (acknowledged, answered) in the same command."""
+    db.session.flush()
+    prepared = documents.prepare_document(
+        NOTICE, NOTICE, notice_context(req, req.approved_by), reference=req.reference,
+        issuer=documents.Party.of(req.agency), recipient_organisation_id=req.platform_id,
+        title=_title(NOTICE, req.reference), issued_by_id=req.approved_by_id, issued_at=req.issued_at)
+    _record_notice(req.id, prepared)
+
+
+def prepare_pending_notices(now=None) -> dict[str, int]:
+    """The job: prepare each notice still pending a while after its request was issued (a process that
+    died between the commit and the notice). Each in its own transactions, after this round's commit."""
+    now = now or clock.now()
+    pending = db.session.scalars(select(Request.id).where(
+        Request.reference.isnot(None), Request.notice_ready_at.is_(None), Request.status.notin_(UNISSUED),
+        Request.issued_at <= now - RETRY_AFTER
+    ).order_by(Request.id).limit(100)).all()
+    for request_id in pending:
+        transaction.after_commit(lambda request_id=request_id: prepare_notice(request_id))
+    return {"pending": len(pending)}
+
+
+jobs.register("requests.prepare_notices", prepare_pending_notices, order=20)
 
 
 def issue_extension_decision(by: User, req: Request, extension: ExtensionRequest) -> Document:
     """The supervisor's decision on an extension, granted (with the new deadline) or refused."""
-    return _issue(by, req, EXTENSION_DECISION, {"extension": extension, "explanation": _explanation(req)},
+    return _issue(by, req, EXTENSION_DECISION,
+                  {**_base(req), "extension": _extension(extension), "explanation": _explanation(req)},
                   extension.decided_at)
 
 
 def issue_withdrawal_notice(by: User, req: Request, reason: str) -> Document:
-    return _issue(by, req, WITHDRAWAL, {"reason": reason}, req.withdrawn_at)
+    return _issue(by, req, WITHDRAWAL, {**_base(req), "reason": reason}, req.withdrawn_at)
 
 
 def issue_closure_certificate(by: User, req: Request) -> Document:
@@ -74,7 +240,7 @@ def issue_closure_certificate(by: User, req: Request) -> Document:
     earlier = db.session.scalar(
         select(Document).where(Document.kind == CLOSURE, Document.reference == req.reference,
                                ~Document.replaced_by.has()).order_by(Document.id.desc()).limit(1))
-    return _issue(by, req, CLOSURE, {"items": _items(req), "closed_by": by}, req.closed_at, replaces=earlier)
+    return _issue(by, req, CLOSURE, closure_context(req, by), req.closed_at, replaces=earlier)
 
 
 def documents_of(user: User, req: Request) -> list[Document]:

@@ -322,8 +322,8 @@ def send_back(by: User, req: Request, reason: str) -> None:
 def issue_request(by: User, req: Request) -> None:
     """Four-eyes: a supervisor of the same agency who did not draft it approves and issues the request.
 
-    Issuing gives the reference number, starts the deadline clock, issues the notice and tells the
-    platform.
+    Issuing gives the reference number and starts the deadline clock; the notice is prepared right after
+    the commit, and the platform is told once it exists (see portal.requests.notices).
     """
     policy.require(by, "request.approve", req)
     if req.drafted_by_id == by.id:
@@ -335,7 +335,13 @@ def issue_request(by: User, req: Request) -> None:
     req.approved_by_id, req.issued_at = by.id, now
     deadlines.start_clock(req, now, "issued")
     _transition(by, req, "issue", details={"reference": req.reference})
+    # The notice is prepared after this commits; the platform is told (announce_issued) once it is stored.
     notices.issue_notice(by, req)
+
+
+@notices.when_notice_ready
+def announce_issued(req: Request) -> None:
+    """Tell the platform of an issued request, once its signed notice is stored (portal.requests.notices)."""
     for user in _platform_users(req):
         _notify("request_issued", user, req)
     webhooks.announce("request.issued", req)
@@ -770,7 +776,8 @@ def tick(now: datetime | None = None) -> dict[str, int]:
     """
     now = now or clock.now()
     counts = {"reminded": 0, "overdue": 0, "very_overdue": 0}
-    open_ = Request.is_open.is_(True)
+    # A request whose notice is still being prepared is not the platform's yet: no reminders either.
+    open_ = and_(Request.is_open.is_(True), Request.notice_ready_at.isnot(None))
     for request_id in db.session.scalars(select(Request.id).where(
             open_, Request.reminded_at.is_(None), Request.remind_at <= now, Request.deadline > now)):
         if _claim(request_id, Request.reminded_at, now):
