@@ -8,7 +8,7 @@ PORT ?= 5000
 WORKERS ?= 2
 PYTEST_ARGS ?=
 
-.PHONY: run test test-fast install system-packages translations compile-translations check-translations migrate seed benchmark clean
+.PHONY: run test test-fast install system-packages translations compile-translations check-translations migrate seed benchmark benchmark-server clean
 
 run: install compile-translations migrate seed
 	@# The worker (deadline tick and outbox) runs beside gunicorn and stops with it.
@@ -58,6 +58,10 @@ seed: $(VENV)/.installed
 
 benchmark: install compile-translations
 	$(BIN)/python -m benchmarks
+
+benchmark-server: install compile-translations
+	@bash scripts/system-packages.sh wrk
+	$(BIN)/python -m benchmarks.server
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import event, func, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from portal.accounts.models import Organisation
 from portal.core import jobs, policy, transaction
@@ -83,6 +83,20 @@ def test_a_deferred_write_in_a_get_runs_after_the_page_and_is_committed(app, cli
     response = client.get("/uow/deferred")
     assert response.status_code == 200 and response.data == b"before"
     assert ran == [code] and _exists(app, code)
+
+
+def test_a_deferred_write_that_cannot_get_the_database_leaves_the_page_as_built(app, client, caplog):
+    def locked():
+        raise OperationalError("UPDATE sessions", {}, sqlite3.OperationalError("database is locked"))
+
+    @_route(app, "/uow/deferred-locked")
+    def deferred_locked():
+        transaction.write(locked)
+        return "the page"
+
+    response = client.get("/uow/deferred-locked")
+    assert response.status_code == 200 and response.data == b"the page"
+    assert "deferred writes of GET /uow/deferred-locked failed" in caplog.text
 
 
 def test_a_get_is_read_only_while_it_renders(app, client):

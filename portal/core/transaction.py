@@ -28,6 +28,7 @@ from contextvars import ContextVar
 from flask import Flask, Response, g, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from portal.extensions import db
@@ -154,6 +155,10 @@ def _run_deferred() -> None:
         with unit_of_work():
             for work in deferred:
                 work()
+    except SQLAlchemyError:
+        # The answer is built and correct; a bookkeeping write that could not get the database (a writer
+        # held SQLite's lock past the busy timeout) must not turn it into a 500. It is logged, loudly.
+        log.exception("deferred writes of %s %s failed", request.method, request.path)
     finally:
         _reading.reset(token)
 
