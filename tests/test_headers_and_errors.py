@@ -4,6 +4,7 @@ from flask import url_for
 
 from portal import create_app
 from tests.conftest import _config
+from tests.production_support import production_config
 
 REQUIRED = {
     "X-Content-Type-Options": "nosniff",
@@ -114,7 +115,7 @@ def test_production_requires_a_secret_key(tmp_path, monkeypatch):
 
 def test_production_hardens_cookies_and_sends_hsts(tmp_path, monkeypatch):
     monkeypatch.setenv("PORTAL_ENV", "production")
-    app = create_app({**_config("sqlite://", tmp_path), "SECRET_KEY": "x" * 64, "DEBUG": True})
+    app = create_app(production_config(_config("sqlite://", tmp_path), DEBUG=True))
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_NAME"] == "__Host-session"
     assert not app.debug
     response = app.test_client().get("/login")
