@@ -29,10 +29,15 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _configure_secrets(app)
+    from portal.core import encryption
+
+    encryption.init_app(app)  # the key of the secrets at rest, read (or refused) at start-up
     _configure_database(app)
     from portal.core import audit
 
     audit.init_app(app)  # the audit key: refuses to start without one in production
+    _configure_production_services(app)
+    _configure_proxies(app)
 
     from portal import cli, errors, i18n
     from portal.core import headers
@@ -115,6 +120,39 @@ def _configure_database(app: Flask) -> None:
     options.setdefault("pool_pre_ping", True)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
+
+
+def _as_bool(value) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+def _configure_production_services(app: Flask) -> None:
+    """Settings a single development machine would hide: refuse them in production."""
+    app.config["RATELIMIT_ALLOW_MEMORY"] = _as_bool(app.config.get("RATELIMIT_ALLOW_MEMORY"))
+    storage = str(app.config.get("RATELIMIT_STORAGE_URI") or "memory://")
+    app.config["RATELIMIT_STORAGE_URI"] = storage
+    if (app.config["PORTAL_ENV"] == "production" and storage.startswith("memory://")
+            and not app.config["RATELIMIT_ALLOW_MEMORY"]):
+        raise RuntimeError("PORTAL_RATELIMIT_STORAGE_URI must name a shared store (e.g. redis://host:6379/0) when "
+                           "PORTAL_ENV=production; memory:// counts per worker. Set "
+                           "PORTAL_RATELIMIT_ALLOW_MEMORY=true to run with it anyway.")
+
+
+def _configure_proxies(app: Flask) -> None:
+    """Trust X-Forwarded-* from exactly TRUSTED_PROXIES reverse proxies (ProxyFix); none by default."""
+    try:
+        proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    except (TypeError, ValueError):
+        raise RuntimeError("PORTAL_TRUSTED_PROXIES must be a whole number of reverse proxies (0 for none)") from None
+    if proxies < 0:
+        raise RuntimeError("PORTAL_TRUSTED_PROXIES must be a whole number of reverse proxies (0 for none)")
+    app.config["TRUSTED_PROXIES"] = proxies
+    if proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
 
 def _configure_login(app: Flask) -> None:

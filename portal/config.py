@@ -33,7 +33,10 @@ class Defaults:
     PASSWORD_HASH_PARALLELISM = 4
 
     RATELIMIT_ENABLED = True
+    # Counters in memory are per worker process: in production use Redis (redis://host:6379/0), shared by
+    # every worker and host. memory:// is refused in production unless RATELIMIT_ALLOW_MEMORY is true.
     RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_ALLOW_MEMORY = False
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "30 per minute;300 per hour"
 
@@ -62,3 +65,14 @@ class Defaults:
     # Refused requests (404, bad API token, CSRF, rate limit) recorded per client address and minute; past
     # it, one `refused.capped` row and nothing more until the minute is over.
     AUDIT_REFUSALS_PER_MINUTE = 30
+
+    # How many reverse proxies stand in front of the portal, each adding one address to X-Forwarded-For
+    # (and setting X-Forwarded-Proto/Host). 0: the headers are not trusted and the peer's address is kept.
+    TRUSTED_PROXIES = 0
+
+    # Secrets at rest (TOTP secrets, webhook signing secrets) are encrypted with SECRETS_KEY (a Fernet key,
+    # or SECRETS_KEY_FILE naming a file that holds one). Keys retired by a rotation stay readable while
+    # listed in SECRETS_RETIRED_KEYS (comma-separated) until `flask secrets reencrypt` has run.
+    SECRETS_KEY = None
+    SECRETS_KEY_FILE = None
+    SECRETS_RETIRED_KEYS = ""

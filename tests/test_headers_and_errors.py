@@ -3,8 +3,8 @@ import pytest
 from flask import url_for
 
 from portal import create_app
-from tests.audit_key_support import with_production_audit_key
 from tests.conftest import MINIMUM_HASHING, _config
+from tests.production_support import production_config
 
 REQUIRED = {
     "X-Content-Type-Options": "nosniff",
@@ -116,9 +116,8 @@ def test_production_requires_a_secret_key(tmp_path, monkeypatch):
 
 def test_production_hardens_cookies_and_sends_hsts(tmp_path, monkeypatch):
     monkeypatch.setenv("PORTAL_ENV", "production")
-    with_production_audit_key(monkeypatch)
     config = {k: v for k, v in _config("sqlite://", tmp_path).items() if k not in MINIMUM_HASHING}
-    app = create_app({**config, "SECRET_KEY": "x" * 64, "DEBUG": True})
+    app = create_app(production_config(config, DEBUG=True))
     assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_NAME"] == "__Host-session"
     assert not app.debug
     response = app.test_client().get("/login")

@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from portal.core.clock import zone_choices
@@ -55,6 +55,9 @@ class ChangePasswordForm(FlaskForm):
     confirm = PasswordField(_l("Repeat the new password"),
                             validators=[DataRequired(), EqualTo("new_password", message=_l("The two passwords differ."))],
                             render_kw={"autocomplete": "new-password"})
+    # Checked by default: a password changed because it may be known to someone else should end the API
+    # tokens made with it too; an integration the user trusts can be kept running.
+    revoke_tokens = BooleanField(_l("Also revoke my API tokens"), default=True)
     submit = SubmitField(_l("Change password"))
 
 

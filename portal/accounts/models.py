@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core import clock
 from portal.core.database import UTCDateTime
+from portal.core.encryption import EncryptedString
 from portal.extensions import db
 
 ORGANISATION_KINDS = ("agency", "platform", "secretariat")
@@ -52,7 +53,8 @@ class User(UserMixin, db.Model):
     timezone: Mapped[str] = mapped_column(String(64), nullable=False, default="Asia/Seoul")
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=clock.now)
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # Encrypted at rest with the secrets key (core/encryption): a dump of the table cannot produce a code.
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedString(255))
     totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The last 30-second step whose code was accepted: a code is never accepted twice.
     totp_last_step: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

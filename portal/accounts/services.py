@@ -301,15 +301,44 @@ def revoke_own_session(user: User, session_id: int) -> None:
 
 # --- Passwords and preferences ---------------------------------------------------------------------------
 
-def change_password(user: User, current: str, new: str) -> None:
-    """Change the password; every other session of the user ends."""
+def change_password(user: User, current: str, new: str, *, revoke_tokens: bool = True) -> None:
+    """Change the password; every other session of the user ends, and every reset link still open. The
+    user's API tokens are revoked too unless they choose to keep them."""
     if not verify_password(user.password_hash, current):
         raise ValidationError("current_password", _l("The current password is incorrect."))
     check_password_policy(new, "new_password")
     user.password_hash = hash_password(new)
     user.password_changed_at = clock.now()
     close_sessions(user, "password_changed", keep=user.current_session)
-    audit.record("password.changed", user)
+    cancel_reset_links(user)
+    if revoke_tokens:
+        revoke_api_tokens(user, "password_changed", by=user)
+    audit.record("password.changed", user, details={"api_tokens_revoked": revoke_tokens})
+
+
+def cancel_reset_links(user: User) -> int:
+    """Every password reset link of the user still open stops working (used or not, it is spent)."""
+    result = db.session.execute(
+        update(PasswordReset).where(PasswordReset.user_id == user.id, PasswordReset.used_at.is_(None))
+        .values(used_at=clock.now())
+    )
+    return result.rowcount or 0
+
+
+def revoke_api_tokens(user: User, reason: str, *, by: User | None = None) -> int:
+    """Revoke every API token of the user still open; one audit row each (the token's id, not its text)."""
+    from portal.api.models import ApiToken  # the API builds on accounts, not the other way round
+
+    tokens = db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+    ).all()
+    actor = by or user
+    now = clock.now()
+    for token in tokens:
+        token.revoked_at, token.revoked_by_id = now, actor.id
+        audit.record("api_token.revoked", token, actor=actor, organisation_id=actor.organisation_id,
+                     details={"owner": user.id, "reason": reason})
+    return len(tokens)
 
 
 def update_preferences(user: User, language: str, timezone: str) -> None:
@@ -360,7 +389,8 @@ def check_reset_token(token: str) -> None:
 
 
 def reset_password(token: str, new: str) -> User:
-    """Set a new password from a reset link. Every session ends; the next login still asks for the code."""
+    """Set a new password from a reset link. Every session, every other reset link and every API token of
+    the user ends; the next login still asks for the code."""
     reset = _reset_for(token)
     check_password_policy(new, "password")
     user = reset.user
@@ -369,6 +399,8 @@ def reset_password(token: str, new: str) -> User:
     user.password_changed_at = clock.now()
     user.failed_logins, user.locked_until = 0, None
     close_sessions(user, "password_reset")
+    cancel_reset_links(user)  # a second link asked for earlier must not work after this one
+    revoke_api_tokens(user, "password_reset")
     audit.record("password.reset", user, actor=user)
     return user
 
@@ -424,15 +456,22 @@ def invite(by: User, *, email: str, name: str, organisation: Organisation, role:
         raise ValidationError("role", _l("This role does not fit this kind of organisation."))
     if not organisation.active:
         raise ValidationError("organisation", _l("This organisation is deactivated."))
-    if db.session.scalar(select(User.id).where(User.email == email)):
-        raise ValidationError("email", _l("An account with this e-mail address already exists."))
     if language not in current_app.config["LANGUAGES"]:
         raise ValidationError("language", _l("Choose Korean or English."))
+    existing = db.session.scalar(select(User).where(User.email == email))
+    # Say that the account exists only to whom can see it anyway. For an account outside the inviter's reach
+    # the invitation is recorded as usual but no link goes out: the inviter learns nothing, and the account
+    # (its owner still logs in as before) cannot be taken over or disturbed.
+    hidden = existing is not None and not policy.can(by, "user.view", existing)
+    if existing is not None and not hidden:
+        raise ValidationError("email", _l("An account with this e-mail address already exists."))
     now = clock.now()
-    # A new invitation to the same address replaces any that is still open.
+    # A new invitation to the same address replaces any that is still open in the same organisation (and
+    # only there: no one withdraws another organisation's invitation by inviting the same address).
     db.session.execute(
-        update(Invitation).where(Invitation.email == email, Invitation.accepted_at.is_(None),
-                                 Invitation.revoked_at.is_(None)).values(revoked_at=now)
+        update(Invitation).where(Invitation.email == email, Invitation.organisation_id == organisation.id,
+                                 Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
+        .values(revoked_at=now)
     )
     token = secrets.token_urlsafe(32)
     invitation = Invitation(
@@ -444,6 +483,11 @@ def invite(by: User, *, email: str, name: str, organisation: Organisation, role:
     db.session.flush()
     audit.record("user.invited", invitation, actor=by, organisation_id=by.organisation_id,
                  details={"organisation": organisation.code, "role": role})
+    if hidden:
+        # Filed under the account's organisation, not the inviter's: its administrators see the attempt.
+        audit.record("invitation.existing_account", existing, actor=by, organisation_id=existing.organisation_id,
+                     details={"organisation": organisation.code, "invitation": invitation.id})
+        return invitation
     outbox.enqueue_email(
         "invitation", recipient=email, language=language, invitation=invitation, inviter=by,
         organisation=organisation, link=_absolute_url("accounts.accept_invitation", token=token),
@@ -497,6 +541,8 @@ def deactivate_user(by: User, user: User) -> None:
         raise Conflict(_l("This account is already deactivated."))
     user.active = False
     close_sessions(user, "deactivated", by=by)
+    cancel_reset_links(user)
+    revoke_api_tokens(user, "deactivated", by=by)
     audit.record("user.deactivated", user, actor=by)
 
 
@@ -517,6 +563,7 @@ def reset_two_factor(by: User, user: User) -> None:
         .values(used_at=clock.now())
     )
     close_sessions(user, "2fa_reset", by=by)
+    revoke_api_tokens(user, "2fa_reset", by=by)
     audit.record("2fa.reset", user, actor=by)
 
 

@@ -194,7 +194,8 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            services.change_password(current_user, form.current_password.data, form.new_password.data)
+            services.change_password(current_user, form.current_password.data, form.new_password.data,
+                                     revoke_tokens=form.revoke_tokens.data)
         except DomainError as error:
             refuse(form, error)
         else:

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.core import clock
 from portal.core.database import UTCDateTime
+from portal.core.encryption import EncryptedString
 from portal.extensions import db
 
 # What an endpoint can subscribe to; announced by the requests and consultations services.
@@ -36,8 +37,9 @@ class WebhookEndpoint(db.Model):
     # Space-separated event names (see EVENTS).
     events: Mapped[str] = mapped_column(String(200), nullable=False)
     # Kept as it was given, not hashed like API tokens: the portal signs every delivery with it (HMAC), so
-    # it needs the secret itself, while a token's hash is enough to check a token a client presents.
-    secret: Mapped[str] = mapped_column(String(64), nullable=False)
+    # it needs the secret itself, while a token's hash is enough to check a token a client presents. Encrypted
+    # at rest with the secrets key (core/encryption), so a dump of the table cannot sign a delivery.
+    secret: Mapped[str] = mapped_column(EncryptedString(255), nullable=False)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=clock.now)
