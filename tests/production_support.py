@@ -14,5 +14,9 @@ PRODUCTION_SETTINGS = {
 
 
 def production_config(config: dict, **overrides) -> dict:
-    """`config` with what production requires (to be used with PORTAL_ENV=production)."""
-    return {**config, **PRODUCTION_SETTINGS, **overrides}
+    """`config` with what production requires (to be used with PORTAL_ENV=production), and the real
+    password-hashing parameters instead of the suite's minimum, which production refuses."""
+    from tests.conftest import MINIMUM_HASHING
+
+    real = {name: value for name, value in config.items() if name not in MINIMUM_HASHING}
+    return {**real, **PRODUCTION_SETTINGS, **overrides}

@@ -6,6 +6,8 @@ import shutil
 import subprocess
 
 import pytest
+
+from tests.production_support import production_config
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
@@ -224,8 +226,10 @@ def test_production_refuses_to_start_without_an_audit_key(tmp_path, monkeypatch)
     monkeypatch.setenv("PORTAL_ENV", "production")
     monkeypatch.delenv("PORTAL_AUDIT_KEY", raising=False)
     monkeypatch.delenv("PORTAL_AUDIT_KEY_FILE", raising=False)
+    config = production_config({"SQLALCHEMY_DATABASE_URI": "sqlite://", "INSTANCE_PATH": str(tmp_path)})
+    config.pop("AUDIT_KEY")
     with pytest.raises(RuntimeError, match="PORTAL_AUDIT_KEY"):
-        create_app({"SECRET_KEY": "x" * 64, "SQLALCHEMY_DATABASE_URI": "sqlite://", "INSTANCE_PATH": str(tmp_path)})
+        create_app(config)
     assert not (tmp_path / "audit_key").exists()
 
 
@@ -237,8 +241,9 @@ def test_the_audit_key_is_read_from_a_file(tmp_path, monkeypatch):
     monkeypatch.setenv("PORTAL_ENV", "production")
     monkeypatch.setenv("PORTAL_AUDIT_KEY_FILE", str(key_file))
     monkeypatch.delenv("PORTAL_AUDIT_KEY", raising=False)
-    application = create_app({"SECRET_KEY": "x" * 64, "SQLALCHEMY_DATABASE_URI": "sqlite://",
-                              "INSTANCE_PATH": str(tmp_path)})
+    config = production_config({"SQLALCHEMY_DATABASE_URI": "sqlite://", "INSTANCE_PATH": str(tmp_path)})
+    config.pop("AUDIT_KEY")
+    application = create_app(config)
     assert audit.keyring_of(application).current_id == audit.key_id_of(b"k" * 48)
 
 

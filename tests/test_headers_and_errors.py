@@ -106,9 +106,8 @@ def test_health_answers_503_when_the_database_is_down(tmp_path):
 
 def test_production_requires_a_secret_key(tmp_path, monkeypatch):
     monkeypatch.setenv("PORTAL_ENV", "production")
-    with_production_audit_key(monkeypatch)
     monkeypatch.delenv("PORTAL_SECRET_KEY", raising=False)
-    config = _config("sqlite://", tmp_path)
+    config = production_config(_config("sqlite://", tmp_path))
     config.pop("SECRET_KEY")
     with pytest.raises(RuntimeError, match="PORTAL_SECRET_KEY"):
         create_app(config)

@@ -1,6 +1,8 @@
 """argon2id parameters come from the configuration: real ones by default and in production, the minimum in
 the suite; a hash made with other parameters still lets its user in and is made again at that login."""
 import pytest
+
+from tests.production_support import production_config
 from argon2 import PasswordHasher, extract_parameters, profiles
 from sqlalchemy import select
 
@@ -17,8 +19,7 @@ REAL = profiles.RFC_9106_LOW_MEMORY
 
 def _production_app(tmp_path, monkeypatch, **overrides):
     monkeypatch.setenv("PORTAL_ENV", "production")
-    config = {k: v for k, v in _config("sqlite://", tmp_path).items() if k not in MINIMUM_HASHING}
-    return create_app({**config, "SECRET_KEY": "x" * 64, **overrides})
+    return create_app(production_config(_config("sqlite://", tmp_path), **overrides))
 
 
 def test_default_parameters_are_rfc_9106_low_memory():
