@@ -19,8 +19,10 @@ from portal.requests.services.common import (  # noqa: F401
     record_view,
 )
 from portal.requests.services.drafting import (  # noqa: F401
+    AUTHORING,
     ItemsAdded,
     add_items,
+    authors,
     create_draft,
     delete_draft,
     legal_bases,
@@ -71,6 +73,14 @@ from portal.requests.services.settings import (  # noqa: F401
     set_deadline_policy,
     set_legal_basis_active,
 )
-from portal.requests.services.states import OUTCOME_STATES, TRANSITIONS, Transition, allowed_actions  # noqa: F401
+from portal.requests.services.states import (  # noqa: F401
+    OUTCOME_STATES,
+    REQUESTS,
+    STATUS_ACTIONS,
+    TRANSITIONS,
+    Transition,
+    allowed_actions,
+    step,
+)
 from portal.requests.services.thread import add_attachment, add_note, open_attachment, post_message  # noqa: F401
 from portal.requests.services.tick import tick  # noqa: F401

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, insert, select, update
 
 from portal.accounts.models import Organisation, User
-from portal.core import audit, clock, policy
+from portal.core import audit, clock, policy, workflow
 from portal.core.exceptions import Conflict, ValidationError
 from portal.extensions import db
 from portal.requests import attachments as files
@@ -92,8 +92,21 @@ def create_draft(by: User, **fields) -> Request:
     return req
 
 
+# History events that write part of a request before it is issued: whoever made one is an author of it.
+AUTHORING = frozenset({"drafted", "draft_updated", "items_added", "items_removed", "attachment_added"})
+
+
+def authors(req: Request) -> set[int]:
+    """Ids of everyone who wrote any part of `req` (its fields, items or attachments) before its issue."""
+    ids = set(db.session.scalars(select(RequestEvent.actor_id).where(
+        RequestEvent.request_id == req.id, RequestEvent.action.in_(AUTHORING), RequestEvent.actor_id.is_not(None))))
+    return ids | {req.drafted_by_id}
+
+
 def _editable(by: User, req: Request) -> None:
+    """`by` may change the draft; its row is locked so a concurrent submit cannot slip between."""
     policy.require(by, "request.draft", req)
+    workflow.lock(req)
     if req.status != DRAFT:
         raise Conflict(_l("Only a draft can be changed. Ask the supervisor to send it back first."))
 
@@ -107,6 +120,7 @@ def update_draft(by: User, req: Request, **fields) -> None:
     for name, value in clean.items():
         setattr(req, name, value)
     req.updated_at = clock.now()
+    _event(by, req, "draft_updated", internal=True, at=req.updated_at)
     audit.record("request.draft_updated", req, actor=by)
 
 
@@ -151,6 +165,7 @@ def add_items(by: User, req: Request, parsed: ParseResult) -> ItemsAdded:
     db.session.execute(insert(RequestItem), rows)
     req.item_count = len(existing) + len(new)
     req.updated_at = clock.now()
+    _event(by, req, "items_added", internal=True, at=req.updated_at)
     audit.record("request.items_added", req, actor=by, details={"added": len(new), "merged": merged})
     return ItemsAdded(len(new), merged)
 
@@ -164,5 +179,7 @@ def remove_items(by: User, req: Request, item_ids: list[int]) -> int:
         ).rowcount
     req.item_count = db.session.scalar(select(func.count()).where(RequestItem.request_id == req.id))
     req.updated_at = clock.now()
+    if removed:
+        _event(by, req, "items_removed", internal=True, at=req.updated_at)
     audit.record("request.items_removed", req, actor=by, details={"removed": removed})
     return removed

@@ -7,30 +7,37 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.accounts.models import User
-from portal.core import audit, clock, policy
-from portal.core.exceptions import Conflict, NotFound, ValidationError
+from portal.core import clock, policy
+from portal.core.exceptions import Conflict, NotFound
 from portal.extensions import db
 from portal.requests import deadlines, notices
-from portal.requests.models import OPEN, ExtensionRequest, Request
-from portal.requests.services.common import MAX_REASON, _event, _reason
+from portal.requests.models import ExtensionRequest, Request
+from portal.requests.services.common import MAX_REASON, _reason
 from portal.requests.services.recipients import _agency_supervisors, _notify, _platform_users
+from portal.requests.services.states import step
 
 
 def request_extension(by: User, req: Request, reason: str, requested_until: datetime | None = None) -> ExtensionRequest:
+    """The platform asks for more time. At most one request waits for a decision: the step is taken under
+    the request's row lock, and a partial unique index on pending extensions holds it in the database."""
     policy.require(by, "request.respond", req)
-    if req.status not in OPEN:
-        raise Conflict(_l("An extension can be asked only while the request is open."))
-    if _pending_extension(req) is not None:
-        raise Conflict(_l("An extension request is already waiting for a decision."))
     reason = _reason(reason)
-    if requested_until is not None and requested_until <= req.deadline:
-        raise ValidationError("requested_until", _l("Choose a time after the current deadline."))
-    extension = ExtensionRequest(request_id=req.id, requested_by_id=by.id, reason=reason,
-                                 requested_until=requested_until, status="pending", created_at=clock.now())
-    db.session.add(extension)
-    db.session.flush()
-    _event(by, req, "extension_requested", reason=reason)
-    audit.record("request.extension_requested", req, actor=by, details={"extension": extension.id})
+    created = {}
+
+    def ask(req):
+        if _pending_extension(req) is not None:
+            raise Conflict(_l("An extension request is already waiting for a decision."))
+        now = clock.now()
+        deadlines.check_new_deadline("requested_until", requested_until, now, after=req.deadline, required=False)
+        extension = ExtensionRequest(request_id=req.id, requested_by_id=by.id, reason=reason,
+                                     requested_until=requested_until, status="pending", created_at=now)
+        db.session.add(extension)
+        db.session.flush()
+        created["extension"] = extension
+        return {"extension": extension.id}
+
+    step(by, req, "extension_requested", prepare=ask, reason=reason)
+    extension = created["extension"]
     for supervisor in _agency_supervisors(req):
         _notify("extension_requested", supervisor, req, by=by, extension=extension)
     return extension
@@ -54,28 +61,32 @@ def _decidable(by: User, req: Request, extension: ExtensionRequest) -> None:
         raise NotFound(_l("Extension request not found."))
     if extension.status != "pending":
         raise Conflict(_l("This extension request has already been decided."))
-    if req.status not in OPEN:
-        raise Conflict(_l("The request is no longer open."))
+
+
+def _still_pending(extension: ExtensionRequest) -> None:
+    """Under the request's lock: re-read the extension, which a concurrent decision may have decided."""
+    db.session.refresh(extension)
+    if extension.status != "pending":
+        raise Conflict(_l("This extension request has already been decided."))
 
 
 def grant_extension(by: User, req: Request, extension: ExtensionRequest, new_deadline: datetime,
                     reason: str | None = None) -> None:
     """A supervisor of the agency grants more time: the new deadline replaces the old one."""
     _decidable(by, req, extension)
-    now = clock.now()
-    if new_deadline is None or new_deadline.tzinfo is None:
-        raise ValidationError("new_deadline", _l("Give the new deadline."))
-    if new_deadline <= max(req.deadline, now):
-        raise ValidationError("new_deadline", _l("The new deadline must be later than the current one."))
-    extension.status, extension.decided_by_id, extension.decided_at = "granted", by.id, now
-    extension.decision_reason = (reason or "").strip()[:MAX_REASON] or None
-    extension.previous_deadline, extension.new_deadline = req.deadline, new_deadline
-    deadlines.extend(req, new_deadline, now)
-    req.updated_at = now
-    _event(by, req, "extension_granted", reason=extension.decision_reason)
-    audit.record("request.extension_granted", req, actor=by,
-                 details={"extension": extension.id, "previous_deadline": extension.previous_deadline.isoformat(),
-                          "new_deadline": req.deadline.isoformat()})
+
+    def grant(req):
+        _still_pending(extension)
+        now = clock.now()
+        deadlines.check_new_deadline("new_deadline", new_deadline, now, after=req.deadline)
+        extension.status, extension.decided_by_id, extension.decided_at = "granted", by.id, now
+        extension.decision_reason = (reason or "").strip()[:MAX_REASON] or None
+        extension.previous_deadline, extension.new_deadline = req.deadline, new_deadline
+        deadlines.extend(req, new_deadline, now)
+        return {"extension": extension.id, "previous_deadline": extension.previous_deadline.isoformat(),
+                "new_deadline": req.deadline.isoformat()}
+
+    step(by, req, "extension_granted", prepare=grant, reason=(reason or "").strip()[:MAX_REASON] or None)
     notices.issue_extension_decision(by, req, extension)
     for user in _platform_users(req):
         _notify("extension_decided", user, req, extension=extension)
@@ -84,10 +95,14 @@ def grant_extension(by: User, req: Request, extension: ExtensionRequest, new_dea
 def refuse_extension(by: User, req: Request, extension: ExtensionRequest, reason: str) -> None:
     _decidable(by, req, extension)
     reason = _reason(reason)
-    extension.status, extension.decided_by_id, extension.decided_at = "refused", by.id, clock.now()
-    extension.decision_reason = reason
-    _event(by, req, "extension_refused", reason=reason)
-    audit.record("request.extension_refused", req, actor=by, details={"extension": extension.id})
+
+    def refuse(req):
+        _still_pending(extension)
+        extension.status, extension.decided_by_id, extension.decided_at = "refused", by.id, clock.now()
+        extension.decision_reason = reason
+        return {"extension": extension.id}
+
+    step(by, req, "extension_refused", prepare=refuse, reason=reason)
     notices.issue_extension_decision(by, req, extension)
     for user in _platform_users(req):
         _notify("extension_decided", user, req, extension=extension)

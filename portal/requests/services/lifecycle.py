@@ -7,12 +7,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from portal.accounts.models import Organisation, User
-from portal.core import audit, clock, policy
+from portal.core import audit, clock, policy, workflow
 from portal.core.exceptions import Conflict, ValidationError
 from portal.extensions import db
 from portal.requests import deadlines, notices
 from portal.requests.models import (
-    DRAFT,
     FINAL_OUTCOMES,
     OUTCOMES,
     RESPONDED_FULLY,
@@ -22,17 +21,19 @@ from portal.requests.models import (
     RequestItem,
 )
 from portal.requests.services.common import _chunks, _reason
+from portal.requests.services.drafting import authors
 from portal.requests.services.recipients import _agency_followers, _agency_supervisors, _notify, _platform_users
-from portal.requests.services.states import OUTCOME_STATES, TRANSITIONS, _transition
+from portal.requests.services.states import OUTCOME_STATES, step
 from portal.webhooks import services as webhooks
 
 
 def submit_for_approval(by: User, req: Request) -> None:
-    policy.require(by, "request.draft", req)
-    if req.status == DRAFT and req.item_count == 0 and req.request_type != "information":
-        raise Conflict(_l("Add at least one item before submitting the request."))
-    _transition(by, req, "submit")
-    req.submitted_at = clock.now()
+    def check(req):
+        if req.item_count == 0 and req.request_type != "information":
+            raise Conflict(_l("Add at least one item before submitting the request."))
+        req.submitted_at = clock.now()
+
+    step(by, req, "submit", prepare=check)
     for supervisor in _agency_supervisors(req, exclude=by.id):
         _notify("request_awaiting_approval", supervisor, req, by=by)
 
@@ -41,27 +42,28 @@ def send_back(by: User, req: Request, reason: str) -> None:
     """A supervisor returns the request to its drafter, with the reason."""
     policy.require(by, "request.approve", req)
     reason = _reason(reason)
-    _transition(by, req, "send_back", reason=reason, internal=True)
+    step(by, req, "send_back", reason=reason, internal=True)
     if req.drafted_by.active:
         _notify("request_sent_back", req.drafted_by, req, by=by, reason=reason)
 
 
 def issue_request(by: User, req: Request) -> None:
-    """Four-eyes: a supervisor of the same agency who did not draft it approves and issues the request.
+    """Four-eyes: a supervisor of the same agency who wrote no part of it approves and issues the request.
 
-    Issuing gives the reference number, starts the deadline clock, issues the notice and tells the
-    platform.
+    Anyone who drafted it, edited its fields, added or removed items or attached a file before it was
+    issued is one of its authors (`drafting.authors`) and cannot approve it. Issuing gives the reference
+    number, starts the deadline clock, issues the notice and tells the platform.
     """
-    policy.require(by, "request.approve", req)
-    if req.drafted_by_id == by.id:
-        raise Conflict(_l("A request must be approved by a supervisor other than the person who drafted it."))
-    if req.status not in TRANSITIONS["issue"].sources:
-        raise Conflict(TRANSITIONS["issue"].refusal)
-    now = clock.now()
-    req.reference = allocate_reference(req.agency, now)
-    req.approved_by_id, req.issued_at = by.id, now
-    deadlines.start_clock(req, now, "issued")
-    _transition(by, req, "issue", details={"reference": req.reference})
+    def approve(req):
+        if by.id in authors(req):
+            raise Conflict(_l("A request must be approved by a supervisor who has not written any part of it."))
+        now = clock.now()
+        req.reference = allocate_reference(req.agency, now)
+        req.approved_by_id, req.issued_at = by.id, now
+        deadlines.start_clock(req, now, "issued")
+        return {"reference": req.reference}
+
+    step(by, req, "issue", prepare=approve)
     notices.issue_notice(by, req)
     for user in _platform_users(req):
         _notify("request_issued", user, req)
@@ -103,7 +105,7 @@ def withdraw(by: User, req: Request, reason: str) -> None:
     """An issued request cannot be deleted; it can be withdrawn with a reason."""
     policy.require(by, "request.withdraw", req)
     reason = _reason(reason)
-    _transition(by, req, "withdraw", reason=reason)
+    step(by, req, "withdraw", reason=reason)
     req.withdrawn_at = clock.now()
     notices.issue_withdrawal_notice(by, req, reason)
     for user in _platform_users(req):
@@ -111,25 +113,28 @@ def withdraw(by: User, req: Request, reason: str) -> None:
 
 
 def acknowledge(by: User, req: Request) -> None:
-    policy.require(by, "request.respond", req)
-    _transition(by, req, "acknowledge")
+    step(by, req, "acknowledge")
     req.acknowledged_at = clock.now()
     for user in _agency_followers(req):
         _notify("request_acknowledged", user, req, by=by)
 
 
 def set_outcomes(by: User, req: Request, item_ids: list[int], outcome: str, decline_reason: str | None = None) -> int:
-    """Record one outcome for one or many items of the request. Declining needs a reason."""
+    """Record one outcome for one or many items of the request. Declining needs a reason.
+
+    The request's row is locked first, so outcomes cannot land after a concurrent response made it final.
+    """
     policy.require(by, "request.respond", req)
-    if req.status not in OUTCOME_STATES:
-        raise Conflict(_l("Outcomes can be recorded after acknowledging the request and before the "
-                          "response is complete."))
     if outcome not in OUTCOMES:
         raise ValidationError("outcome", _l("Choose an outcome."))
     reason = _reason(decline_reason, "decline_reason") if outcome == "declined" else None
     ids = sorted({int(i) for i in item_ids})
     if not ids:
         raise ValidationError("items", _l("Select at least one item."))
+    workflow.lock(req)
+    if req.status not in OUTCOME_STATES:
+        raise Conflict(_l("Outcomes can be recorded after acknowledging the request and before the "
+                          "response is complete."))
     now = clock.now()
     changed = 0
     for chunk in _chunks(ids):
@@ -147,29 +152,28 @@ def set_outcomes(by: User, req: Request, item_ids: list[int], outcome: str, decl
 
 def submit_response(by: User, req: Request) -> str:
     """Submit the outcomes so far: fully answered when every item has a final outcome, partly otherwise."""
-    policy.require(by, "request.respond", req)
-    if req.status not in TRANSITIONS["respond"].sources:
-        raise Conflict(TRANSITIONS["respond"].refusal)
-    answered, final = db.session.execute(
-        select(func.count(RequestItem.outcome),
-               func.count(RequestItem.id).filter(RequestItem.outcome.in_(FINAL_OUTCOMES)))
-        .where(RequestItem.request_id == req.id)
-    ).one()
-    if req.item_count and not answered:
-        raise Conflict(_l("Record an outcome for at least one item before submitting the response."))
-    target = RESPONDED_FULLY if final == req.item_count else RESPONDED_PARTLY
-    _transition(by, req, "respond", target=target, details={"answered": answered, "final": final,
-                                                           "items": req.item_count})
-    req.responded_at = clock.now()
+    decided = {}
+
+    def count(req):
+        answered, final = db.session.execute(
+            select(func.count(RequestItem.outcome),
+                   func.count(RequestItem.id).filter(RequestItem.outcome.in_(FINAL_OUTCOMES)))
+            .where(RequestItem.request_id == req.id)
+        ).one()
+        if req.item_count and not answered:
+            raise Conflict(_l("Record an outcome for at least one item before submitting the response."))
+        decided["target"] = RESPONDED_FULLY if final == req.item_count else RESPONDED_PARTLY
+        req.responded_at = clock.now()
+        return {"answered": answered, "final": final, "items": req.item_count}
+
+    target = step(by, req, "respond", prepare=count, target=lambda req: decided["target"])
     for user in _agency_followers(req):
         _notify("request_responded", user, req, by=by)
     return target
 
 
-
 def close(by: User, req: Request) -> None:
-    policy.require(by, "request.close", req)
-    _transition(by, req, "close")
+    step(by, req, "close")
     req.closed_at = clock.now()
     notices.issue_closure_certificate(by, req)
     for user in _platform_users(req):
@@ -181,9 +185,11 @@ def reopen(by: User, req: Request, reason: str) -> None:
     """Back to the platform with a reason; the deadline clock starts again from the policy."""
     policy.require(by, "request.close", req)
     reason = _reason(reason)
-    _transition(by, req, "reopen", reason=reason)
-    now = clock.now()
-    req.closed_at = None
-    deadlines.start_clock(req, now, "reopened")
+
+    def restart(req):
+        req.closed_at = None
+        deadlines.start_clock(req, clock.now(), "reopened")
+
+    step(by, req, "reopen", reason=reason, prepare=restart)
     for user in _platform_users(req):
         _notify("request_reopened", user, req, reason=reason)

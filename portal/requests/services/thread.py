@@ -4,12 +4,12 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from portal.accounts.models import User
-from portal.core import audit, clock, policy
+from portal.core import audit, clock, policy, workflow
 from portal.core.exceptions import Conflict, NotFound, ValidationError
 from portal.extensions import db
 from portal.requests import attachments as files
 from portal.requests.models import CLOSED, UNISSUED, WITHDRAWN, Attachment, InternalNote, Request, RequestMessage
-from portal.requests.services.common import MAX_TEXT
+from portal.requests.services.common import MAX_TEXT, _event
 from portal.requests.services.recipients import _agency_followers, _notify, _platform_users
 from portal.webhooks import services as webhooks
 
@@ -53,6 +53,7 @@ def add_note(by: User, req: Request, body: str) -> InternalNote:
 def add_attachment(by: User, req: Request, stream, filename: str) -> Attachment:
     """Store a document attached to the request (PDF, plain text or CSV, checked by its bytes)."""
     policy.require(by, "request.attach", req)
+    workflow.lock(req)  # an attachment added before the issue is part of what the approver approves
     if req.status in (CLOSED, WITHDRAWN):
         raise Conflict(_l("Nothing can be attached to a closed or withdrawn request."))
     if by.organisation_id == req.platform_id and req.status in UNISSUED:
@@ -65,6 +66,8 @@ def add_attachment(by: User, req: Request, stream, filename: str) -> Attachment:
                             created_at=clock.now())
     db.session.add(attachment)
     db.session.flush()
+    if req.status in UNISSUED:
+        _event(by, req, "attachment_added", internal=True, at=attachment.created_at)
     audit.record("request.attachment_added", req, actor=by,
                  details={"attachment": attachment.id, "sha256": checked.sha256, "size": checked.size})
     return attachment
