@@ -115,24 +115,18 @@ def test_overdue_requests_stand_out_in_the_inbox(app, make, auth, client):
     assert refs[on_time] not in overdue_only and refs[late] in overdue_only
 
 
-def test_inbox_pages_by_deadline(app, make, auth, client):
-    from portal.requests import services
-
+def test_inbox_pages_by_deadline(app, make, auth, client, monkeypatch):
     parties = make.parties()
     ids = [make.request(parties, urls=(f"https://example.com/{n}",)) for n in range(5)]
-    services_page_size = services.PAGE_SIZE
-    services.PAGE_SIZE = 2
-    try:
-        auth.login(parties.agent)
-        seen, path, pages = [], "/requests/", 0
-        while path:
-            page = client.get(path).get_data(as_text=True)
-            pages += 1
-            seen += [int(i) for i in re.findall(r'<td><a href="/requests/(\d+)">', page)]
-            found = re.search(r'href="(/requests/\?[^"]*after=[^"]+)">', page)
-            path = found.group(1).replace("&amp;", "&") if found else None
-    finally:
-        services.PAGE_SIZE = services_page_size
+    monkeypatch.setattr("portal.requests.services.queries.PAGE_SIZE", 2)
+    auth.login(parties.agent)
+    seen, path, pages = [], "/requests/", 0
+    while path:
+        page = client.get(path).get_data(as_text=True)
+        pages += 1
+        seen += [int(i) for i in re.findall(r'<td><a href="/requests/(\d+)">', page)]
+        found = re.search(r'href="(/requests/\?[^"]*after=[^"]+)">', page)
+        path = found.group(1).replace("&amp;", "&") if found else None
     assert seen == ids and pages == 3
 
 

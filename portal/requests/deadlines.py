@@ -17,7 +17,11 @@ from flask_babel import ngettext
 from sqlalchemy import select
 
 from portal.core import clock
+from portal.core.exceptions import ValidationError
 from portal.extensions import db
+
+# The furthest a deadline may be set or asked for, from now: beyond it a date means a typo, not a deadline.
+MAX_AHEAD = timedelta(days=180)
 
 # Built-in defaults; a DeadlinePolicy row for a type and priority takes precedence.
 DEFAULT_HOURS = {"urgent": 24, "standard": 72}
@@ -91,6 +95,27 @@ def extend(req, new_deadline: datetime, at: datetime) -> None:
     req.deadline_hours = req.deadline_working_days = None
     req.deadline = new_deadline.astimezone(clock.UTC)
     _reset_marks(req)
+
+
+def check_new_deadline(field: str, when: datetime | None, now: datetime, *, after: datetime | None = None,
+                       required: bool = True) -> datetime | None:
+    """A deadline someone sets or asks for (an extension), checked against what a deadline can mean.
+
+    It needs a zone, lies in the future and at most `MAX_AHEAD` from `now`, and after `after` (the
+    current deadline) when given. The one place these bounds live: web forms and the API both come here.
+    """
+    if when is None or when.tzinfo is None:
+        if not required and when is None:
+            return None
+        raise ValidationError(field, _l("Give the new deadline."))
+    if when <= now:
+        raise ValidationError(field, _l("The deadline must be in the future."))
+    if after is not None and when <= after:
+        raise ValidationError(field, _l("Choose a time after the current deadline."))
+    if when > now + MAX_AHEAD:
+        raise ValidationError(field, _l("A deadline can be at most %(days)d days from now.",
+                                        days=MAX_AHEAD.days))
+    return when
 
 
 def _reset_marks(req) -> None:

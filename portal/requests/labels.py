@@ -35,6 +35,10 @@ OUTCOME_LABELS = {
 }
 EVENT_LABELS = {
     "drafted": _l("Draft created"),
+    "draft_updated": _l("Draft edited"),
+    "items_added": _l("Items added"),
+    "items_removed": _l("Items removed"),
+    "attachment_added": _l("Attachment added"),
     "submit": _l("Submitted for approval"),
     "send_back": _l("Sent back to the drafter"),
     "issue": _l("Approved and issued"),

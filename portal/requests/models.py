@@ -19,6 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -325,7 +326,12 @@ class ExtensionRequest(db.Model):
     requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id], lazy="joined")
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
 
-    __table_args__ = (CheckConstraint(_in("status", EXTENSION_STATUSES), name="status"),)
+    __table_args__ = (
+        CheckConstraint(_in("status", EXTENSION_STATUSES), name="status"),
+        # At most one extension of a request waits for a decision, whatever races the services lose.
+        Index("uq_request_extensions_one_pending", "request_id", unique=True,
+              sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'")),
+    )
 
 
 class RequestEvent(db.Model):

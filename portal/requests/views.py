@@ -466,6 +466,7 @@ def detail(request_id: int):
         documents=notices.documents_of(user, req),
         can=lambda permission: policy.can(user, permission, req), is_agency=user.organisation_id == req.agency_id,
         unissued=req.status in UNISSUED, now=clock.now(),
+        authored=req.status in UNISSUED and user.id in services.authors(req),
         button=ButtonForm(), reason_form=ReasonForm(), outcome_form=OutcomeForm(), extension_form=ExtensionForm(),
         grant_form=GrantForm(), message_form=MessageForm(), note_form=NoteForm(), attachment_form=AttachmentForm(),
     )

@@ -1,0 +1,171 @@
+"""Lists and look-ups: what a user may see of requests, one page at a time."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, func, or_, select
+
+from portal.accounts.models import User
+from portal.core import clock, policy
+from portal.core.exceptions import NotFound, ValidationError
+from portal.extensions import db
+from portal.requests.models import (
+    UNISSUED,
+    Attachment,
+    ExtensionRequest,
+    InternalNote,
+    Request,
+    RequestEvent,
+    RequestItem,
+    RequestMessage,
+)
+from portal.requests.services.common import _chunks
+
+
+@dataclass
+class Filters:
+    status: str = "open"  # "open", "all", or one status
+    request_type: str | None = None
+    priority: str | None = None
+    category: str | None = None
+    overdue: bool = False
+    url_hash: str | None = None
+    reference: str | None = None
+    updated_since: datetime | None = None  # aware; the API's clients poll for changes with it
+
+
+@dataclass
+class Page:
+    requests: list[Request]
+    next_after: str | None
+
+
+PAGE_SIZE = 50
+
+
+def list_requests(user: User, filters: Filters, after: str | None = None, limit: int | None = None) -> Page:
+    """Requests `user` may see, by deadline then id, one keyset page at a time (`after`: "deadline|id")."""
+    limit = limit or PAGE_SIZE
+    query = policy.scoped(select(Request), Request, user, "request.view")
+    query = query.where(Request.status.notin_(UNISSUED))
+    if filters.status == "open":
+        query = query.where(Request.is_open.is_(True))
+    elif filters.status != "all":
+        query = query.where(Request.status == filters.status)
+    for name, column in (("request_type", Request.request_type), ("priority", Request.priority),
+                         ("category", Request.category)):
+        value = getattr(filters, name)
+        if value:
+            query = query.where(column == value)
+    if filters.overdue:
+        query = query.where(Request.is_open.is_(True), Request.deadline <= clock.now())
+    if filters.reference:
+        query = query.where(Request.reference == filters.reference)
+    if filters.updated_since:
+        query = query.where(Request.updated_at >= filters.updated_since)
+    if filters.url_hash:
+        matching = select(RequestItem.request_id).where(RequestItem.url_hash == filters.url_hash)
+        if user.organisation.kind == "platform":
+            matching = matching.where(RequestItem.platform_id == user.organisation_id)
+        query = query.where(Request.id.in_(matching))
+    if after:
+        deadline, last_id = _decode_after(after)
+        query = query.where(or_(Request.deadline > deadline,
+                                and_(Request.deadline == deadline, Request.id > last_id)))
+    rows = db.session.scalars(query.order_by(Request.deadline, Request.id).limit(limit + 1)).all()
+    next_after = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_after = f"{rows[-1].deadline.isoformat()}|{rows[-1].id}"
+    return Page(rows, next_after)
+
+
+def _decode_after(after: str):
+    try:
+        deadline, last_id = after.rsplit("|", 1)
+        return datetime.fromisoformat(deadline), int(last_id)
+    except ValueError:
+        raise ValidationError("after", _l("This page link is not valid.")) from None
+
+
+def unissued_requests(user: User, limit: int = 100) -> list[Request]:
+    """An agency's drafts and requests awaiting approval, newest first (bounded)."""
+    query = policy.scoped(select(Request), Request, user, "request.draft")
+    return db.session.scalars(query.where(Request.status.in_(UNISSUED))
+                              .order_by(Request.updated_at.desc(), Request.id.desc()).limit(limit)).all()
+
+
+def items_page(req: Request, after_position: int = 0, limit: int = 1000) -> list[RequestItem]:
+    return db.session.scalars(select(RequestItem).where(RequestItem.request_id == req.id,
+                                                        RequestItem.position > after_position)
+                              .order_by(RequestItem.position).limit(limit)).all()
+
+
+ITEM_COLUMNS = (RequestItem.id, RequestItem.position, RequestItem.url, RequestItem.url_hash, RequestItem.sha256,
+                RequestItem.md5, RequestItem.pdq, RequestItem.note, RequestItem.outcome, RequestItem.decline_reason)
+
+
+def item_rows(req: Request, after_position: int = 0, limit: int = 1000):
+    """Items for display: plain rows, not tracked entities (a page shows up to 1,000)."""
+    return db.session.execute(select(*ITEM_COLUMNS).where(RequestItem.request_id == req.id,
+                                                          RequestItem.position > after_position)
+                              .order_by(RequestItem.position).limit(limit)).all()
+
+
+def get_item(req: Request, item_id: int) -> RequestItem:
+    item = db.session.get(RequestItem, item_id)
+    if item is None or item.request_id != req.id:
+        raise NotFound(_l("Item not found."))
+    return item
+
+
+def earlier_requests(user: User, req: Request, url_hashes: list[str]) -> dict[str, list[tuple[int, str]]]:
+    """For each address, the other issued requests to the same platform that `user` may see and that
+    carried it: {url_hash: [(request id, reference), ...]}."""
+    found: dict[str, list[tuple[int, str]]] = {}
+    for chunk in _chunks(url_hashes):
+        query = (select(RequestItem.url_hash, Request.id, Request.reference)
+                 .join(Request, Request.id == RequestItem.request_id)
+                 .where(RequestItem.platform_id == req.platform_id, RequestItem.url_hash.in_(chunk),
+                        RequestItem.request_id != req.id, Request.status.notin_(UNISSUED))
+                 .order_by(Request.issued_at))
+        query = policy.scoped(query, Request, user, "request.view")
+        for url_hash, request_id, reference in db.session.execute(query):
+            found.setdefault(url_hash, []).append((request_id, reference))
+    return found
+
+
+def history(user: User, req: Request) -> list[RequestEvent]:
+    query = select(RequestEvent).where(RequestEvent.request_id == req.id).order_by(RequestEvent.id)
+    if user.organisation_id != req.agency_id:
+        query = query.where(RequestEvent.internal.is_(False))
+    return db.session.scalars(query).all()
+
+
+def messages(req: Request) -> list[RequestMessage]:
+    return db.session.scalars(select(RequestMessage).where(RequestMessage.request_id == req.id)
+                              .order_by(RequestMessage.id)).all()
+
+
+def notes(user: User, req: Request) -> list[InternalNote]:
+    if not policy.can(user, "request.note", req):
+        return []
+    return db.session.scalars(select(InternalNote).where(InternalNote.request_id == req.id)
+                              .order_by(InternalNote.id)).all()
+
+
+def attachments_of(req: Request) -> list[Attachment]:
+    return db.session.scalars(select(Attachment).where(Attachment.request_id == req.id)
+                              .order_by(Attachment.id)).all()
+
+
+def extensions_of(req: Request) -> list[ExtensionRequest]:
+    return db.session.scalars(select(ExtensionRequest).where(ExtensionRequest.request_id == req.id)
+                              .order_by(ExtensionRequest.id)).all()
+
+
+def outcome_counts(req: Request) -> dict[str | None, int]:
+    return dict(db.session.execute(select(RequestItem.outcome, func.count())
+                                   .where(RequestItem.request_id == req.id).group_by(RequestItem.outcome)).all())
