@@ -62,3 +62,10 @@ def test_keyset_links(ctx):
                 "2026-01-01T00:00:00+00:00|99999999999999999999", "2026-01-01T00:00:00|1"):
         with pytest.raises(reader.InputError):
             reader.keyset(bad)
+
+
+def test_upload_names_are_cleaned_into_labels(ctx):
+    from portal.requests.attachments import safe_label
+
+    assert reader.clean_label("e\u0301v\u202eil\x00.pdf") == "\u00e9vil.pdf"
+    assert safe_label("C:\\docs\\\u2067report\u2069\u202e.pdf") == "report.pdf"

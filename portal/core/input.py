@@ -66,6 +66,14 @@ def label(value, *, field: str | None = None, max_length: int | None = 255) -> s
     return text(text(value, field=field).translate(BIDI_CONTROLS).strip(), field=field, max_length=max_length)
 
 
+def clean_label(value) -> str:
+    """A label from an untrusted name (an upload's filename), cleaned rather than refused: NFC, without
+    control characters and bidirectional override or isolate characters."""
+    name = unicodedata.normalize("NFC", value if isinstance(value, str) else "").translate(BIDI_CONTROLS)
+    return "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cs")
+                   and ch not in ("\u2028", "\u2029")).strip()
+
+
 def integer(value, *, field: str | None = None, low: int = 0, high: int = MAX_INT) -> int:
     """An integer from ASCII digits (or a JSON integer, not a boolean) between low and high."""
     if isinstance(value, bool):

@@ -14,6 +14,7 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from portal.core import input as reader
 from portal.core.exceptions import ValidationError
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -109,7 +110,7 @@ def check(stream, filename: str) -> CheckedFile:
 def safe_label(filename: str) -> str:
     """The original name as a label: no path, no control characters, reasonable length."""
     name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = re.sub(r"[\x00-\x1f\x7f\"]", "", name).strip() or "attachment"
+    name = re.sub(r"[\x00-\x1f\x7f\"]", "", reader.clean_label(name)).strip() or "attachment"
     return name[-150:]
 
 
