@@ -121,9 +121,11 @@ def test_fuzzed_api_input_never_answers_5xx(app, client, make):
 
     reads()
     writes()
-    for raw in ("\u0661", "99999999999999999999", "-1", "%00"):
+    for raw in ("\u0661", "99999999999999999999", "2147483648", "9999999999", "-1", "%00"):
         assert agent.get(f"/requests/{raw}").status_code == 404
         assert agent.get(f"/documents/{raw}").status_code == 404
+        # Not 405: the GET rule of the same path must not make an out-of-range id look like a wrong method.
+        assert agent.post(f"/requests/{raw}/messages", json={"body": "x"}).status_code == 404, raw
 
 
 def test_fuzzed_web_query_strings_and_forms_never_answer_5xx(app, client, make, auth):
