@@ -58,10 +58,34 @@ def _message(error) -> str:
     return _("This value is not in the expected format.")
 
 
+# Lists whose entries the domain's own parser checks and reports one by one with their index (the items of a
+# new request: a URL's scheme, a hash's form); the schema's findings in them are left to that parser.
+PARSED_LISTS = {"items"}
+
+
+class EntriesRefused(ValidationError):
+    """Problems in the entries of a list: answered with `items`: [{"index", "message"}]."""
+
+    def __init__(self, field: str, entries: list[tuple[int, str]]):
+        super().__init__(field, _("Nothing was saved: correct the entries listed."))
+        self.entries = entries
+
+
 def check(schema: dict, instance) -> None:
-    """Refuse `instance` (422) with the first problem the schema finds in it."""
-    for error in validator(schema).iter_errors(instance):
-        raise ValidationError(_path(error), _message(error))
+    """Refuse `instance` (422): the first problem the schema finds in it, or every entry of a list at fault."""
+    errors = list(validator(schema).iter_errors(instance))
+    if not errors:
+        return
+    paths = [list(error.instance_path) for error in errors]
+    in_list = all(len(path) >= 2 and isinstance(path[1], int) for path in paths)
+    if in_list and len({path[0] for path in paths}) == 1:
+        if paths[0][0] in PARSED_LISTS:
+            return
+        entries = {}
+        for path, error in zip(paths, errors):
+            entries.setdefault(path[1], _message(error))
+        raise EntriesRefused(str(paths[0][0]), sorted(entries.items())[:1000])
+    raise ValidationError(_path(errors[0]), _message(errors[0]))
 
 
 def _read(instance, schema: dict, field: str | None):

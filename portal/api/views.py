@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.api import bp, schemas
 from portal.api.models import IdempotentCreation
-from portal.api.validation import BadBody
+from portal.api.validation import BadBody, EntriesRefused
 from portal.api.spec import ScopeMissing, openapi_document, operation, query
 from portal.core import audit, clock, input as reader, documents, policy, transaction
 from portal.core.exceptions import Conflict, DomainError, NotFound, ValidationError
@@ -45,6 +45,8 @@ def error(status: int, code: str, message, **extra):
 @bp.errorhandler(ValidationError)
 def _invalid(exc: ValidationError):
     extra = {"field": _FIELD_NAMES.get(exc.field, exc.field)}
+    if isinstance(exc, EntriesRefused):
+        extra["items"] = [{"index": index, "message": message} for index, message in exc.entries]
     if isinstance(exc, services.ItemsRefused):
         extra["items"] = [{"index": e.line, "message": str(e.message)} for e in exc.errors[:1000]]
     return error(422, "validation_error", exc.message, **extra)

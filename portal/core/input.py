@@ -14,6 +14,7 @@ import unicodedata
 from datetime import datetime, timezone
 
 from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.routing import IntegerConverter
 
 from portal.core.exceptions import ValidationError
@@ -129,9 +130,8 @@ def in_range(found: datetime, *, field: str | None = None) -> datetime:
 
 class AsciiIntegerConverter(IntegerConverter):
     """`<int:...>` in routes: Werkzeug's own matches any Unicode digit (`\\d`); this one only 0-9, at most
-    ten of them. A number past the rule's maximum is not refused by the converter (Werkzeug would then answer
-    405 when another method's rule has the same path) but passed on, and the view answers 404: no object
-    has such an id."""
+    ten of them; a number past the rule's maximum answers 404 at once (a converter's refusal would let Werkzeug
+    answer 405 when another method's rule has the same path), before the database sees it."""
 
     regex = r"[0-9]{1,10}"
 
@@ -139,3 +139,50 @@ class AsciiIntegerConverter(IntegerConverter):
                  signed: bool = False):
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=None, signed=signed)
         self.regex = r"-?[0-9]{1,10}" if signed else r"[0-9]{1,10}"
+        self.limit = max
+
+    def to_python(self, value: str):
+        number = super().to_python(value)
+        if self.limit is not None and number > self.limit:
+            raise HTTPNotFound()  # at once, so that another method's rule of the path cannot make it a 405
+        return number
+
+
+def keyset(value: str | None, *, field: str | None = "after") -> str | None:
+    """A keyset page link "moment|id" (as the list services make them), read strictly; None when absent."""
+    if not value:
+        return None
+    moment_text, sep, last_id = text(value, field=field).rpartition("|")
+    if not sep:
+        raise _refuse(field, _l("This page link is not valid."))
+    try:
+        moment(moment_text, field=field)
+        integer(last_id, field=field)
+    except InputError:
+        raise _refuse(field, _l("This page link is not valid.")) from None
+    return value
+
+
+def arg_integer(name: str, default=None, *, low: int = 1, high: int = MAX_INT):
+    """An integer from the query string, or `default` with a message shown when it cannot be read."""
+    from flask import flash, request
+
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return integer(raw, field=name, low=low, high=high)
+    except InputError as exc:
+        flash(str(exc.message), "error")
+        return default
+
+
+def arg_keyset(name: str = "after") -> str | None:
+    """A keyset page link from the query string, or None (the first page) with a message."""
+    from flask import flash, request
+
+    try:
+        return keyset(request.args.get(name), field=name)
+    except InputError as exc:
+        flash(str(exc.message), "error")
+        return None
