@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import NotFound as HTTPNotFound
-from werkzeug.routing import IntegerConverter
+from werkzeug import routing
 
 from portal.core.exceptions import ValidationError
 
@@ -128,7 +128,7 @@ def in_range(found: datetime, *, field: str | None = None) -> datetime:
     return moment(found, field=field)
 
 
-class AsciiIntegerConverter(IntegerConverter):
+class IntegerConverter(routing.IntegerConverter):
     """`<int:...>` in routes: Werkzeug's own matches any Unicode digit (`\\d`); this one only 0-9, at most
     ten of them; a number past the rule's maximum answers 404 at once (a converter's refusal would let Werkzeug
     answer 405 when another method's rule has the same path), before the database sees it."""
