@@ -17,6 +17,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     instance_path = ((test_config or {}).get("INSTANCE_PATH") or os.environ.get("PORTAL_INSTANCE_PATH")
                      or _default_instance_path())
     app = Flask(__name__, instance_path=instance_path, instance_relative_config=True)
+    from portal.core.input import IntegerConverter
+
+    app.url_map.converters["int"] = IntegerConverter  # ids in paths: ASCII digits only
     app.config.from_object(Defaults)
     app.config.from_pyfile("config.py", silent=True)
     app.config.from_prefixed_env(ENV_PREFIX.rstrip("_"))
@@ -118,6 +121,8 @@ def _configure_database(app: Flask) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     options.setdefault("pool_pre_ping", True)
+    # Bound values (addresses, names, tokens) stay out of logged and reported database errors.
+    options.setdefault("hide_parameters", True)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 

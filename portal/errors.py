@@ -43,6 +43,9 @@ def error_response(status: int, incident: str | None = None):
     code = {401: "unauthorised", 403: "forbidden", 404: "not_found", 429: "rate_limited"}.get(status, f"http_{status}")
     if wants_json():
         body = {"error": code, "message": message, "incident": incident}
+        if status == 404:
+            # The same bytes for a missing object and another organisation's one: nothing to tell them apart.
+            del body["incident"]
         return jsonify(body), status
     return render_template("errors/error.html", status=status, message=message, incident=incident), status
 
@@ -110,7 +113,11 @@ def init_app(app: Flask) -> None:
         _record_refusal(exc)
         if exc.code == 401 and not wants_json():
             return redirect(url_for("accounts.login", next=request.full_path.rstrip("?") if request.method == "GET" else None))
-        return error_response(exc.code or 500)
+        body, status = error_response(exc.code or 500)
+        response = app.make_response((body, status))
+        if exc.code == 405 and getattr(exc, "valid_methods", None):
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -48,7 +48,7 @@ def test_list_filters_and_cursor_pagination(app, client, make):
     body = api.get("/requests", query_string={"priority": "urgent"}).get_json()
     assert [r["id"] for r in body["requests"]] == [urgent]
     assert api.get("/requests", query_string={"status": "closed"}).get_json()["requests"] == []
-    assert api.get("/requests", query_string={"updated_since": "2999-01-01T00:00:00Z"}).get_json()["requests"] == []
+    assert api.get("/requests", query_string={"updated_since": "2099-01-01T00:00:00Z"}).get_json()["requests"] == []
     assert len(api.get("/requests", query_string={"updated_since": "2000-01-01T00:00:00Z"}).get_json()["requests"]) == 6
     assert api.get("/requests", query_string={"status": "nonsense"}).status_code == 422
     assert api.get("/requests", query_string={"cursor": "%%%"}).status_code == 422

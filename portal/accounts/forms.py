@@ -1,8 +1,8 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
+from portal.core.forms import PortalForm
 from portal.core.clock import zone_choices
 
 LANGUAGE_CHOICES = [("ko", "한국어"), ("en", "English")]
@@ -12,15 +12,19 @@ def _zones():
     return [(zone, zone) for zone in zone_choices()]
 
 
-class LoginForm(FlaskForm):
+class LoginForm(PortalForm):
     email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
     submit = SubmitField(_l("Continue"))
 
 
-class CodeForm(FlaskForm):
+class CodeForm(PortalForm):
     # Translators: the 6-digit code of an authenticator app (TOTP), or a recovery code.
-    code = StringField(_l("Verification code"), validators=[DataRequired(), Length(max=32)],
+    # ASCII letters and digits only: look-alike digits (full-width, Arabic-Indic) are refused, not converted.
+    code = StringField(_l("Verification code"), validators=[
+        DataRequired(), Length(max=32),
+        Regexp(r"^[A-Za-z0-9 -]+$", message=_l("Type the code with the digits 0 to 9 (a recovery code: letters "
+                                               "and digits)."))],
                        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True})
     submit = SubmitField(_l("Verify"))
 
@@ -33,21 +37,21 @@ class PasswordChoiceMixin:
                             render_kw={"autocomplete": "new-password"})
 
 
-class AcceptInvitationForm(PasswordChoiceMixin, FlaskForm):
+class AcceptInvitationForm(PasswordChoiceMixin, PortalForm):
     timezone = SelectField(_l("Your time zone"), choices=_zones, default="Asia/Seoul")
     submit = SubmitField(_l("Create my account"))
 
 
-class ResetPasswordForm(PasswordChoiceMixin, FlaskForm):
+class ResetPasswordForm(PasswordChoiceMixin, PortalForm):
     submit = SubmitField(_l("Set the new password"))
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(PortalForm):
     email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)])
     submit = SubmitField(_l("Send me a reset link"))
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(PortalForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()],
                                      render_kw={"autocomplete": "current-password"})
     new_password = PasswordField(_l("New password"), validators=[DataRequired()],
@@ -61,18 +65,18 @@ class ChangePasswordForm(FlaskForm):
     submit = SubmitField(_l("Change password"))
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(PortalForm):
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
     timezone = SelectField(_l("Time zone"), choices=_zones)
     submit = SubmitField(_l("Save"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(PortalForm):
     """A button that changes state: POST with a CSRF token, nothing else."""
     submit = SubmitField(_l("Confirm"))
 
 
-class RecoveryCodesForm(FlaskForm):
+class RecoveryCodesForm(PortalForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()],
                                      render_kw={"autocomplete": "current-password"})
     submit = SubmitField(_l("Make new recovery codes"))

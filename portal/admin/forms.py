@@ -1,6 +1,7 @@
 """Forms of the administration pages. Choices that depend on who is acting are filled in by the view."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from portal.core import input as reader
+from portal.core.forms import PortalForm
 from wtforms import DateField, EmailField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
@@ -21,12 +22,12 @@ def _zones():
 
 def _int_or_none(value):
     try:
-        return int(value) if value not in (None, "") else None
-    except (TypeError, ValueError):
+        return reader.optional_integer(value) if isinstance(value, str) or value is None else int(value)
+    except (reader.InputError, TypeError, ValueError):
         return None
 
 
-class OrganisationForm(FlaskForm):
+class OrganisationForm(PortalForm):
     # Translators: a short code of an organisation, e.g. KCSC; it starts request reference numbers.
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=12)],
                        render_kw={"autocomplete": "off", "spellcheck": "false"})
@@ -39,7 +40,7 @@ class OrganisationForm(FlaskForm):
     submit = SubmitField(_l("Create the organisation"))
 
 
-class InviteForm(FlaskForm):
+class InviteForm(PortalForm):
     # A plain shape check: the address is proven when the invitee opens the link sent to it.
     email = EmailField(_l("E-mail address"), validators=[
         DataRequired(), Length(max=254),
@@ -52,7 +53,7 @@ class InviteForm(FlaskForm):
     submit = SubmitField(_l("Send the invitation"))
 
 
-class ContactForm(FlaskForm):
+class ContactForm(PortalForm):
     """A designated contact. Language and zone are checked by the service, which says what is wrong."""
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)],
@@ -70,12 +71,12 @@ class NewContactForm(ContactForm):
     organisation = SelectField(_l("Platform"), coerce=_int_or_none, validators=[DataRequired()])
 
 
-class RoleForm(FlaskForm):
+class RoleForm(PortalForm):
     role = SelectField(_l("New role"), validators=[DataRequired()])
     submit = SubmitField(_l("Change the role"))
 
 
-class _FilterForm(FlaskForm):
+class _FilterForm(PortalForm):
     """Filters travel in the query string of a GET: nothing changes, so no CSRF token."""
 
     class Meta:

@@ -30,6 +30,7 @@ from portal.admin.forms import (
     UserFilterForm,
     outbox_status_name,
 )
+from portal.core import input as reader
 from portal.core import audit, clock, policy
 from portal.core.exceptions import DomainError
 from portal.core.forms import refuse
@@ -96,7 +97,7 @@ def users():
         active={"yes": True, "no": False}.get(form.active.data),
         search=(form.q.data or "").strip()[:254] or None,
     )
-    page = services.list_users(_actor(), filters, request.args.get("page", 1, type=int))
+    page = services.list_users(_actor(), filters, reader.arg_integer("page", 1))
     invitations = services.open_invitations(_actor()) if policy.can(current_user, "user.invite") else []
     args = {key: value for key, value in request.args.items() if key != "page" and value}
     return render_template("admin/users.html", form=form, page=page, invitations=invitations, args=args)
@@ -245,7 +246,7 @@ def new_contact():
     form.organisation.choices = _organisation_choices("contact.manage", kind="platform")
     if not form.is_submitted():  # the platform the list was filtered by, or the only one there is
         offered = [value for value, _label in form.organisation.choices]
-        asked = request.args.get("organisation", type=int)
+        asked = reader.arg_integer("organisation")
         if asked in offered or len(offered) == 1:
             form.organisation.data = asked if asked in offered else offered[0]
     if form.validate_on_submit():
@@ -331,7 +332,7 @@ def _audit_filters() -> tuple[AuditFilterForm, services.AuditFilters | None]:
 @policy.access("audit.view")
 def audit_log():
     form, filters = _audit_filters()
-    before = request.args.get("before", type=int)
+    before = reader.arg_integer("before")
     page = services.audit_page(_actor(), filters, before) if filters else None
     if filters:
         details = {"filters": filters.as_details()}
@@ -388,7 +389,7 @@ def audit_csv():
 def outbox():
     form = OutboxFilterForm(request.args)
     status = form.status.data if form.status.data in STATUSES else None
-    page = services.outbox_page(_actor(), status, request.args.get("before", type=int))
+    page = services.outbox_page(_actor(), status, reader.arg_integer("before"))
     args = {key: value for key, value in request.args.items() if key != "before" and value}
     return render_template("admin/outbox.html", form=form, page=page, args=args,
                            first_page=request.args.get("before") is not None)

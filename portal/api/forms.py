@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from portal.core.forms import PortalForm
 from wtforms import SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -13,7 +13,7 @@ SCOPE_LABELS = (
 )
 
 
-class TokenForm(FlaskForm):
+class TokenForm(PortalForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=MAX_NAME)])
     scopes = SelectMultipleField(_l("Scopes"), choices=SCOPE_LABELS, validators=[DataRequired()],
                                  option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False))
@@ -22,5 +22,5 @@ class TokenForm(FlaskForm):
     submit = SubmitField(_l("Create token"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(PortalForm):
     pass

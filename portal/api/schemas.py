@@ -1,9 +1,28 @@
 """JSON Schemas of the API's bodies and answers, used by the OpenAPI document (portal.api.spec)."""
 from portal.api.models import SCOPES  # noqa: F401
 from portal.requests.models import CATEGORIES, OUTCOMES, PRIORITIES, STATUSES, TYPES
-from portal.requests.urls import MAX_ITEMS
+from portal.requests.urls import MAX_ITEMS, MAX_NOTE_LENGTH, MAX_URL_LENGTH
 
 MAX_INT = 2147483647
+MAX_TEXT = 10_000
+MAX_REASON = 2_000
+MAX_CODE = 40
+# What a caller may send: an offset is required and the year lies between 2000 and 2100 (see core/input.py).
+TIME_INPUT = {"type": "string", "format": "date-time", "maxLength": 40,
+              "pattern": r"^(20[0-9]{2}|2100)-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+                         r"([Zz]|[+-][0-9]{2}:[0-9]{2})$"}
+ID_INPUT = {"type": "integer", "minimum": 1, "maximum": MAX_INT}
+
+
+# Text a caller may send: no control characters (long text may hold tab, newline and carriage return).
+LINE_PATTERN = r"^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$"
+LONG_TEXT_PATTERN = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029]*$"
+LONG = {"legal_basis_text", "summary_ko", "summary_en", "reason", "body", "note", "decline_reason"}
+
+
+def text_input(max_length: int, nullable: bool = False, long: bool = False, **extra) -> dict:
+    return {"type": ["string", "null"] if nullable else "string", "maxLength": max_length,
+            "pattern": LONG_TEXT_PATTERN if long else LINE_PATTERN, **extra}
 TIME = {"type": "string", "format": "date-time"}
 NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
 NULLABLE_TEXT = {"type": ["string", "null"]}
@@ -92,22 +111,24 @@ REQUEST_DETAIL = {
 NEW_ITEM = {
     "type": "object",
     "required": ["url"],
-    "properties": {"url": {"type": "string"}, "sha256": {"type": "string"}, "md5": {"type": "string"},
-                   "pdq": {"type": "string"}, "note": {"type": "string"}},
+    "additionalProperties": False,
+    "properties": {"url": text_input(MAX_URL_LENGTH), "sha256": text_input(64, True), "md5": text_input(32, True),
+                   "pdq": text_input(64, True), "note": text_input(MAX_NOTE_LENGTH, True, long=True)},
 }
 
 NEW_REQUEST = {
     "type": "object",
     "required": ["platform", "request_type", "category", "priority", "summary_ko", "summary_en"],
+    "additionalProperties": False,
     "properties": {
-        "platform": {"type": "string", "description": "The platform's organisation code."},
+        "platform": text_input(MAX_CODE, description="The platform's organisation code."),
         "request_type": {"type": "string", "enum": list(TYPES)},
         "category": {"type": "string", "enum": list(CATEGORIES)},
         "priority": {"type": "string", "enum": list(PRIORITIES)},
-        "legal_basis": {"type": "string", "description": "A legal basis code (or describe it in legal_basis_text)."},
-        "legal_basis_text": {"type": "string"},
-        "summary_ko": {"type": "string"},
-        "summary_en": {"type": "string"},
+        "legal_basis": text_input(MAX_CODE, True, description="A legal basis code (or describe it in legal_basis_text)."),
+        "legal_basis_text": text_input(MAX_TEXT, True, long=True),
+        "summary_ko": text_input(MAX_TEXT, long=True),
+        "summary_en": text_input(MAX_TEXT, long=True),
         "items": {"type": "array", "maxItems": MAX_ITEMS, "items": NEW_ITEM},
     },
 }
@@ -118,17 +139,20 @@ CREATED = {
     "properties": {"request": REQUEST, "items_added": {"type": "integer"}, "duplicates_merged": {"type": "integer"}},
 }
 
-REASON = {"type": "object", "required": ["reason"], "properties": {"reason": {"type": "string"}}}
-EMPTY = {"type": "object"}
+REASON = {"type": "object", "required": ["reason"], "additionalProperties": False,
+          "properties": {"reason": text_input(MAX_REASON, long=True)}}
+EMPTY = {"type": "object", "additionalProperties": False, "maxProperties": 0}
 
 OUTCOMES_BODY = {
     "type": "object",
     "required": ["outcomes"],
+    "additionalProperties": False,
     "properties": {"outcomes": {"type": "array", "minItems": 1, "maxItems": MAX_ITEMS, "items": {
         "type": "object",
         "required": ["item", "outcome"],
-        "properties": {"item": {"type": "integer"}, "outcome": {"type": "string", "enum": list(OUTCOMES)},
-                       "decline_reason": {"type": "string"}},
+        "additionalProperties": False,
+        "properties": {"item": ID_INPUT, "outcome": {"type": "string", "enum": list(OUTCOMES)},
+                       "decline_reason": text_input(MAX_REASON, True, long=True)},
     }}},
 }
 
@@ -141,7 +165,8 @@ OUTCOMES_SET = {
 EXTENSION_BODY = {
     "type": "object",
     "required": ["reason"],
-    "properties": {"reason": {"type": "string"}, "requested_until": {"type": "string", "format": "date-time"}},
+    "additionalProperties": False,
+    "properties": {"reason": text_input(MAX_REASON, long=True), "requested_until": {**TIME_INPUT, "type": ["string", "null"]}},
 }
 
 EXTENSION = {
@@ -159,7 +184,8 @@ MESSAGE = {
 }
 MESSAGES = {"type": "object", "required": ["messages"],
             "properties": {"messages": {"type": "array", "items": MESSAGE}}}
-NEW_MESSAGE = {"type": "object", "required": ["body"], "properties": {"body": {"type": "string"}}}
+NEW_MESSAGE = {"type": "object", "required": ["body"], "additionalProperties": False,
+               "properties": {"body": text_input(MAX_TEXT, long=True)}}
 
 VERIFICATION = {
     "type": "object",

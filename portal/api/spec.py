@@ -1,7 +1,8 @@
 """The OpenAPI 3 document, generated from the code: each API view declares its operation next to itself
 (`@operation(...)`) and the paths come from Flask's URL map, so the document cannot drift from the routes.
 
-`@operation` also enforces the token scopes it declares.
+`@operation` also enforces the token scopes it declares, and validates the call's query string and JSON body
+against the schemas it publishes (portal.api.validation) before the view runs.
 """
 from __future__ import annotations
 
@@ -72,12 +73,22 @@ def operation(summary: str, *, scopes: tuple[str, ...] = (), parameters: list[di
                 token = g.get("api_token")
                 if token is None or not (token.scope_set & set(declared.scopes)):
                     raise ScopeMissing(declared.scopes)
+            from portal.api import validation
+
+            g.api_query = validation.validate_query([*declared.parameters, LANG])
+            if declared.body is not None:
+                g.api_body = validation.validate_body(declared.body)
             return view(*args, **kwargs)
 
         wrapped.api_operation = declared
         return wrapped
 
     return decorate
+
+
+# Every operation takes ?lang= (portal.i18n), which chooses the language of the messages.
+LANG = {"name": "lang", "in": "query", "required": False, "schema": {"type": "string", "enum": ["ko", "en"]},
+        "description": "The language of error messages"}
 
 
 def query(name: str, schema: dict, description: str = "") -> dict:
@@ -137,7 +148,7 @@ def openapi_document(app: Flask, blueprint: str = "api") -> dict:
 
 def _operation_object(endpoint: str, declared: Operation, path_parameters: list[dict]) -> dict:
     statuses = dict(declared.responses)
-    errors = set(declared.errors) | {429}
+    errors = set(declared.errors) | {422, 429}  # every operation validates its query string
     if declared.scopes:
         errors |= {401, 403}
     if path_parameters:
@@ -159,7 +170,7 @@ def _operation_object(endpoint: str, declared: Operation, path_parameters: list[
         "operationId": endpoint.split(".", 1)[1],
         "summary": declared.summary,
         "tags": [declared.tag],
-        "parameters": path_parameters + declared.parameters + declared.headers,
+        "parameters": path_parameters + declared.parameters + [LANG] + declared.headers,
         "responses": responses,
     }
     if declared.scopes:

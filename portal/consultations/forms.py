@@ -1,5 +1,4 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateTimeLocalField,
     IntegerField,
@@ -12,6 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange
 
+from portal.core.forms import PortalForm
 from portal.consultations.labels import FORMAT_NAMES, KIND_NAMES, RSVP_NAMES
 from portal.core import clock
 
@@ -20,7 +20,7 @@ def _choices(names: dict):
     return lambda: [(key, str(label)) for key, label in names.items()]
 
 
-class ConsultationForm(FlaskForm):
+class ConsultationForm(PortalForm):
     kind = RadioField(_l("Kind"), choices=_choices(KIND_NAMES), default="bilateral")
     title_ko = StringField(_l("Title in Korean"), validators=[DataRequired(), Length(max=300)])
     title_en = StringField(_l("Title in English"), validators=[DataRequired(), Length(max=300)])
@@ -39,52 +39,52 @@ class ConsultationForm(FlaskForm):
     submit = SubmitField(_l("Save"))
 
 
-class SlotForm(FlaskForm):
+class SlotForm(PortalForm):
     start = DateTimeLocalField(_l("Start"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
     submit = SubmitField(_l("Propose this time"))
 
 
-class ChooseForm(FlaskForm):
+class ChooseForm(PortalForm):
     slots = SelectMultipleField(_l("Times that suit us"), coerce=int)
     submit = SubmitField(_l("Send our choice"))
 
 
-class CounterForm(FlaskForm):
+class CounterForm(PortalForm):
     start = DateTimeLocalField(_l("Another time"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
     note = TextAreaField(_l("Note to the organiser"), validators=[Length(max=2000)])
     submit = SubmitField(_l("Propose this time"))
 
 
-class RescheduleForm(FlaskForm):
+class RescheduleForm(PortalForm):
     start = DateTimeLocalField(_l("New start"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
     submit = SubmitField(_l("Reschedule and notify everyone"))
 
 
-class CancelForm(FlaskForm):
+class CancelForm(PortalForm):
     reason = TextAreaField(_l("Reason for cancelling"), validators=[DataRequired(), Length(max=2000)])
     submit = SubmitField(_l("Cancel the consultation"))
 
 
-class RsvpForm(FlaskForm):
+class RsvpForm(PortalForm):
     response = RadioField(_l("Your answer"), validators=[DataRequired()],
                           choices=lambda: [(k, str(v)) for k, v in RSVP_NAMES.items() if k != "needs_action"])
     note = StringField(_l("Note (optional)"), validators=[Length(max=500)])
     submit = SubmitField(_l("Send my answer"))
 
 
-class AgendaItemForm(FlaskForm):
+class AgendaItemForm(PortalForm):
     title_ko = StringField(_l("Agenda item in Korean"), validators=[DataRequired(), Length(max=300)])
     title_en = StringField(_l("Agenda item in English"), validators=[DataRequired(), Length(max=300)])
     submit = SubmitField(_l("Add to the agenda"))
 
 
-class AgendaRequestForm(FlaskForm):
+class AgendaRequestForm(PortalForm):
     consultation_id = SelectField(_l("Consultation"), coerce=int, validators=[DataRequired()])
     submit = SubmitField(_l("Put on the agenda"))
 
 
-class ButtonForm(FlaskForm):
+class ButtonForm(PortalForm):
     submit = SubmitField()
 
 

@@ -16,13 +16,13 @@ import io
 import logging
 import re
 import secrets
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from portal.core import input as reader
 from portal.core.exceptions import ValidationError
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -254,15 +254,11 @@ def _walk(root) -> str | None:
 
 # --- Labels and files -------------------------------------------------------------------------------------
 
-# Bidi controls make "evil\u202Efdp.exe" look like "evilexe.pdf"; they never belong in a file name.
-_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
 def safe_label(filename: str, extension: str | None = None) -> str:
     """The original name as a label: no path, no control or bidi characters, reasonable length, and, given
     the extension of the kind found, ending in it (whatever extension the name had is replaced)."""
-    name = unicodedata.normalize("NFC", (filename or "").replace("\\", "/").rsplit("/", 1)[-1])
-    name = _BIDI.sub("", re.sub(r"[\x00-\x1f\x7f-\x9f\"]", "", name)).strip() or "attachment"
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = re.sub(r"[\x00-\x1f\x7f-\x9f\"]", "", reader.clean_label(name)).strip() or "attachment"
     if extension:
         stem = name.rsplit(".", 1)[0] if "." in name.lstrip(".") else name
         name = (stem.strip(" .") or "attachment")[:150 - len(extension)] + extension

@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from portal.core.forms import PortalForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, DateTimeLocalField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
@@ -18,7 +18,7 @@ def _blank(label):
     return [("", str(label))]
 
 
-class DraftForm(FlaskForm):
+class DraftForm(PortalForm):
     platform_id = SelectField(_l("Platform"), coerce=int, validators=[DataRequired()])
     request_type = SelectField(_l("Type"), choices=lambda: choices(TYPE_LABELS))
     category = SelectField(_l("Category"), choices=lambda: choices(CATEGORY_LABELS))
@@ -31,63 +31,63 @@ class DraftForm(FlaskForm):
     submit = SubmitField(_l("Save the draft"))
 
 
-class ItemsForm(FlaskForm):
+class ItemsForm(PortalForm):
     lines = TextAreaField(_l("Addresses, one per line"), render_kw={"rows": 8, "spellcheck": "false"})
     csv_file = FileField(_l("Or a CSV file (columns url, sha256, md5, pdq, note)"))
     submit = SubmitField(_l("Add the items"))
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(PortalForm):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
     submit = SubmitField(_l("Confirm"))
 
 
-class ButtonForm(FlaskForm):
+class ButtonForm(PortalForm):
     """A state change with nothing to enter: POST with a CSRF token."""
     submit = SubmitField(_l("Confirm"))
 
 
-class OutcomeForm(FlaskForm):
+class OutcomeForm(PortalForm):
     outcome = SelectField(_l("Outcome"), choices=lambda: choices(OUTCOME_LABELS))
     decline_reason = TextAreaField(_l("Reason for declining"), validators=[Length(max=2000)])
     submit = SubmitField(_l("Record the outcome"))
 
 
-class ExtensionForm(FlaskForm):
+class ExtensionForm(PortalForm):
     reason = TextAreaField(_l("Why more time is needed"), validators=[DataRequired(), Length(max=2000)])
     submit = SubmitField(_l("Ask for an extension"))
 
 
-class GrantForm(FlaskForm):
+class GrantForm(PortalForm):
     # Translators: the date and time are entered in Korea Standard Time.
     new_deadline = DateTimeLocalField(_l("New deadline (KST)"), format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
     reason = TextAreaField(_l("Remarks"), validators=[Optional(), Length(max=2000)])
     submit = SubmitField(_l("Grant the extension"))
 
 
-class MessageForm(FlaskForm):
+class MessageForm(PortalForm):
     body = TextAreaField(_l("Message"), validators=[DataRequired(), Length(max=10000)], render_kw={"rows": 4})
     submit = SubmitField(_l("Send the message"))
 
 
-class NoteForm(FlaskForm):
+class NoteForm(PortalForm):
     body = TextAreaField(_l("Internal note (only your agency sees it)"), validators=[DataRequired(), Length(max=10000)],
                          render_kw={"rows": 3})
     submit = SubmitField(_l("Add the note"))
 
 
-class AttachmentForm(FlaskForm):
+class AttachmentForm(PortalForm):
     file = FileField(_l("Document (PDF, plain text or CSV, at most 20 MB)"))
     submit = SubmitField(_l("Attach"))
 
 
-class SearchForm(FlaskForm):
+class SearchForm(PortalForm):
     # Posted, never put in the address bar: a reported address must not end up in a query string.
     q = StringField(_l("Reference or reported address"), validators=[DataRequired(), Length(max=2048)])
     submit = SubmitField(_l("Search"))
 
 
-class FilterForm(FlaskForm):
+class FilterForm(PortalForm):
     class Meta:
         csrf = False  # a GET form that changes nothing
 
@@ -103,7 +103,7 @@ class FilterForm(FlaskForm):
     submit = SubmitField(_l("Filter"))
 
 
-class LegalBasisForm(FlaskForm):
+class LegalBasisForm(PortalForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=40)])
     name_ko = StringField(_l("Name in Korean"), validators=[DataRequired(), Length(max=300)])
     name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=300)])

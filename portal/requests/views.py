@@ -14,6 +14,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
+from portal.core import input as reader
 from portal.core import clock, policy, transaction
 from portal.core.exceptions import DomainError, NotFound
 from portal.core.forms import refuse
@@ -95,7 +96,7 @@ def index():
     if filters.url_hash or filters.reference:
         filters.status = request.args.get("status") or "all"
     try:
-        page = services.list_requests(current_user, filters, after=request.args.get("after"))
+        page = services.list_requests(current_user, filters, after=reader.arg_keyset("after"))
     except DomainError:
         abort(404)
     unissued = services.unissued_requests(current_user) if policy.can(current_user, "request.draft") else []

@@ -1,5 +1,5 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from portal.core.forms import PortalForm
 from wtforms import SelectMultipleField, StringField, SubmitField
 from wtforms.validators import DataRequired
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -22,7 +22,7 @@ def event_name(event: str) -> str:
     return str(dict(EVENT_LABELS).get(event, event))
 
 
-class EndpointForm(FlaskForm):
+class EndpointForm(PortalForm):
     # The service checks the address and the events and says what is wrong in the viewer's language.
     url = StringField(_l("Address (URL)"), validators=[DataRequired()])
     events = SelectMultipleField(_l("Events"), choices=EVENT_LABELS, option_widget=CheckboxInput(),
@@ -30,5 +30,5 @@ class EndpointForm(FlaskForm):
     submit = SubmitField(_l("Register endpoint"))
 
 
-class ButtonForm(FlaskForm):
+class ButtonForm(PortalForm):
     """A button that posts (with its CSRF token) and carries nothing else."""
