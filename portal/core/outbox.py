@@ -30,7 +30,7 @@ from flask_babel import force_locale
 from sqlalchemy import ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.core import clock, jobs
+from portal.core import addresses, clock, jobs
 from portal.core.database import UTCDateTime
 from portal.extensions import db
 
@@ -333,11 +333,11 @@ def _vetted_address(host: str, port: int) -> str:
     """The address to connect to. In production only a public one, checked at every attempt and then
     connected to, so that no endpoint (nor a name re-pointed after registration) reaches the portal's own
     network."""
-    addresses = [info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+    resolved = [info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
     if current_app.config["PORTAL_ENV"] == "production":
-        if not all(ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses):
+        if not all(addresses.is_public(ipaddress.ip_address(a.split("%")[0])) for a in resolved):
             raise AddressRefused(host)
-    return addresses[0]
+    return resolved[0]
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):
