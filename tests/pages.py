@@ -15,8 +15,17 @@ from collections import defaultdict, deque
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
+from portal.accounts import services as accounts
+from portal.accounts.models import Organisation, User
+from portal.core.outbox import OutboxMessage
+from portal.extensions import db
+from portal.requests import services as requests
+from portal.requests.models import Request
+from portal.webhooks import services as webhooks
+from portal.webhooks.models import EVENTS
 from tests.factories import Auth, Factories, Parties
 
 LANGUAGES = ("ko", "en")
@@ -52,14 +61,6 @@ class World:
 
 def build_world(app, make: Factories) -> World:
     """Data so that the important pages have content; everything through the real services."""
-    from portal.accounts import services as accounts
-    from portal.accounts.models import Organisation, User
-    from portal.extensions import db
-    from portal.requests import services as requests
-    from portal.requests.models import Request
-    from portal.webhooks import services as webhooks
-    from portal.webhooks.models import EVENTS
-
     parties = make.parties()
     request_ids = {status: make.request(parties, status) for status in
                    ("draft", "awaiting_approval", "issued", "acknowledged", "responded_partly", "closed",
@@ -87,8 +88,6 @@ def build_world(app, make: Factories) -> World:
                         organisation=db.session.get(Organisation, parties.platform), role="platform_agent",
                         language="en")
         db.session.commit()
-        from portal.core.outbox import OutboxMessage
-        from sqlalchemy import select
         for body in db.session.scalars(select(OutboxMessage.body_text)):
             tokens += re.findall(r"http://portal\.test(/invitation/[^\s?]+)", body)
         accounts.request_password_reset(users["secretariat"].email)
@@ -113,6 +112,7 @@ def _with_language(path: str, language: str) -> str:
 
 
 def _links(html: str) -> list[str]:
+    """Paths on the site that a page links to (absolute links to the portal's own address included)."""
     found = []
     for href in re.findall(r'<a\b[^>]*\bhref="([^"]+)"', html):
         href = href.replace("&amp;", "&")
