@@ -1,6 +1,10 @@
 """Languages and time zones of the viewer, and the template helpers that format for them.
 
 Language: ?lang= -> the user's setting -> the session -> Accept-Language -> Korean.
+
+A language asked with ?lang= is kept in the session, so it holds through redirects (`/?lang=en` -> `/login`)
+and the pages after. It is not saved as a logged-in user's setting: a link that carries ?lang= (every link in
+an e-mail does, in its recipient's language) is a way to read one page, not a choice; the switcher saves it.
 """
 from __future__ import annotations
 
@@ -25,6 +29,14 @@ def select_locale() -> str:
     if session.get("lang") in languages:
         return session["lang"]
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def keep_asked_language() -> None:
+    """Before each page: remember a language asked with ?lang= (the API has no session to keep it in)."""
+    asked = request.args.get("lang")
+    if asked in current_app.config["LANGUAGES"] and not request.path.startswith("/api/") \
+            and session.get("lang") != asked:
+        session["lang"] = asked
 
 
 def select_timezone() -> str:
@@ -66,6 +78,7 @@ def init_app(app) -> None:
     missing = check_catalogues(app)
     if missing:
         app.logger.warning("compiled message catalogues missing (run `make translations`): %s", missing)
+    app.before_request(keep_asked_language)
     app.jinja_env.filters["moment"] = moment
     app.jinja_env.filters["moment_in"] = moment_in
     app.jinja_env.globals.update(current_language=current_language, LANGUAGE_NAMES=LANGUAGE_NAMES)

@@ -517,7 +517,19 @@ def test_bad_input_gives_a_translated_field_error_and_changes_nothing(app, make,
     ("http://localhost/hook", False),
     ("https://127.0.0.1/hook", False),
     ("https://10.1.2.3/hook", False),
+    ("https://2130706433/hook", False),
+    ("https://0x7f000001/hook", False),
+    ("https://127.1/hook", False),
+    ("https://0177.0.0.1/hook", False),
+    ("https://167772161/hook", False),
+    ("https://[64:ff9b::7f00:1]/hook", False),
+    ("https://[64:ff9b:1::a00:1]/hook", False),
+    ("https://[2002:a00:1::1]/hook", False),
+    ("https://[2001:0:4136:e378:8000:63bf:80ff:fffe]/hook", False),
+    ("https://[::ffff:10.0.0.1]/hook", False),
+    ("https://1.2.3.999/hook", False),
     ("https://hooks.example.com/portal", True),
+    ("https://[2606:4700::1111]/portal", True),
 ])
 def test_https_to_a_public_address_is_required_in_production(app, make, auth, url, accepted):
     parties = make.parties()
@@ -526,6 +538,36 @@ def test_https_to_a_public_address_is_required_in_production(app, make, auth, ur
     page = auth.client.post("/webhooks/", data={"url": url, "events": ["request.issued"]}).data.decode()
     assert (_field_error(page, "url") is None) == accepted
     assert _endpoint_count(app) == (1 if accepted else 0)
+
+
+def test_an_address_literal_is_stored_in_its_canonical_form(app, make):
+    parties = make.parties()
+    endpoint_id, _ = _register(app, parties, "https://0x08080808:8443/hook?k=1", ["request.issued"])
+    with app.app_context():
+        assert db.session.get(WebhookEndpoint, endpoint_id).url == "https://8.8.8.8:8443/hook?k=1"
+
+
+def test_loopback_written_as_a_number_is_loopback_outside_production(app, make, auth):
+    parties = make.parties()
+    auth.login(parties.platform_admin)
+    page = auth.client.post("/webhooks/", data={"url": "http://2130706433:9000/hook",
+                                                "events": list(EVENTS)}).data.decode()
+    assert "whsec_" in page
+    with app.app_context():
+        assert db.session.scalar(select(WebhookEndpoint.url)) == "http://127.0.0.1:9000/hook"
+
+
+@pytest.mark.parametrize("resolved", ["64:ff9b::7f00:1", "2002:7f00:1::1", "::ffff:127.0.0.1"])
+def test_in_production_a_name_resolving_to_an_embedded_local_address_is_refused_at_delivery(
+        app, make, monkeypatch, resolved):
+    parties = make.parties()
+    endpoint_id, _ = _register(app, parties, "https://hooks.example.com/portal", ["request.issued"])
+    make.request(parties, "issued")
+    app.config["PORTAL_ENV"] = "production"
+    monkeypatch.setattr(outbox.socket, "getaddrinfo",
+                        lambda host, port, **kw: [(None, None, None, "", (resolved, port, 0, 0))])
+    assert _send(app)["retry"] == 1
+    assert _deliveries(app, endpoint_id)[0].last_error == "address refused: not a public address"
 
 
 def test_loopback_http_is_accepted_outside_production(app, make, auth):

@@ -15,6 +15,7 @@ import hmac
 import http.client
 import ipaddress
 import logging
+import re
 import smtplib
 import socket
 import ssl
@@ -24,14 +25,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.core import clock, jobs
+from portal.core import addresses, clock, jobs
 from portal.core.database import UTCDateTime
 from portal.extensions import db
 
@@ -128,6 +129,7 @@ def enqueue_email(template: str, *, recipient: str, language: str, user_id: int 
     with force_locale(language):
         rendered = render_template(f"emails/{template}.txt", language=language, **context)
     subject, _, body = rendered.strip().partition("\n")
+    body = links_in_language(body, language)
     message = OutboxMessage(
         template=template,
         recipient=recipient,
@@ -143,6 +145,23 @@ def enqueue_email(template: str, *, recipient: str, language: str, user_id: int 
     db.session.add(message)
     db.session.flush()
     return message
+
+
+def links_in_language(text: str, language: str) -> str:
+    """Every link to the portal in an e-mail carries the recipient's language (?lang=), so the page it opens
+    speaks the e-mail's language even to someone not logged in, and through the redirect to the login page."""
+    base = re.escape(current_app.config["PUBLIC_BASE_URL"].rstrip("/"))
+
+    def with_language(found: re.Match) -> str:
+        link, trail = found.group(0), ""
+        while link and link[-1] in ".,;:!?)]'\"":  # sentence punctuation after a link is not part of it
+            link, trail = link[:-1], link[-1] + trail
+        parts = urlsplit(link)
+        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "lang"]
+        query.append(("lang", language))
+        return urlunsplit(parts._replace(query=urlencode(query))) + trail
+
+    return re.sub(base + r"(?=[/?#\s]|$)\S*", with_language, text)
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -382,11 +401,11 @@ def _vetted_address(host: str, port: int) -> str:
     """The address to connect to. In production only a public one, checked at every attempt and then
     connected to, so that no endpoint (nor a name re-pointed after registration) reaches the portal's own
     network."""
-    addresses = [info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+    resolved = [info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
     if current_app.config["PORTAL_ENV"] == "production":
-        if not all(ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses):
+        if not all(addresses.is_public(ipaddress.ip_address(a.split("%")[0])) for a in resolved):
             raise AddressRefused(host)
-    return addresses[0]
+    return resolved[0]
 
 
 class _PinnedHTTPConnection(http.client.HTTPConnection):

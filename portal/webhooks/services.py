@@ -6,12 +6,11 @@ outbox messages of the "webhook" channel (portal/core/outbox), which signs, send
 """
 from __future__ import annotations
 
-import ipaddress
 import json
 import secrets
 import uuid
 from datetime import datetime
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -19,7 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import selectinload
 
 from portal.accounts.models import User
-from portal.core import audit, clock, events, outbox, policy
+from portal.core import addresses, audit, clock, events, outbox, policy
 from portal.core.exceptions import Conflict, NotFound, ValidationError
 from portal.core.outbox import OutboxMessage
 from portal.extensions import db
@@ -94,35 +93,33 @@ def _clean_url(text: str | None) -> str:
         raise not_an_address
     if parts.username is not None or parts.password is not None:
         raise ValidationError("url", _l("Leave the user name and password out of the address."))
+    try:
+        address = addresses.host_address(parts.hostname)
+    except addresses.NotAnAddress:
+        raise not_an_address from None
+    loopback = addresses.is_loopback(address) if address else addresses.is_loopback_name(parts.hostname)
     production = current_app.config["PORTAL_ENV"] == "production"
     if parts.scheme == "http":
         if production:
             raise ValidationError("url", _l("Use an https:// address: deliveries are sent over HTTPS only."))
-        if not _is_loopback(parts.hostname):
+        if not loopback:
             raise ValidationError("url", _l("Outside production, plain http:// is accepted only for the "
                                             "computer the portal runs on (127.0.0.1, ::1 or localhost). "
                                             "Use https://."))
-    elif production and (_is_loopback(parts.hostname) or _is_private(parts.hostname)):
+    elif production and (loopback or (address is not None and not addresses.is_public(address))):
+        # Names are checked at each delivery, once resolved (outbox).
         raise ValidationError("url", _l("Use a public address: the portal does not deliver to local or "
                                         "private networks."))
-    return url
+    return _with_normalised_host(parts)
 
 
-def _is_loopback(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _is_private(host: str) -> bool:
-    """An address literal outside the public internet. Names are checked at each delivery (outbox)."""
-    try:
-        return not ipaddress.ip_address(host).is_global
-    except ValueError:
-        return False
+def _with_normalised_host(parts) -> str:
+    """The address as stored: its host in one canonical form, so `https://2130706433/` reads as the
+    127.0.0.1 it is, and the same endpoint written two ways is one address."""
+    netloc = addresses.normalised_host(parts.hostname)
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
 
 
 def set_endpoint_active(by: User, endpoint: WebhookEndpoint, active: bool) -> None:
