@@ -148,7 +148,7 @@ def save_section(minutes_id: int, sub_id: int):
     return _back(minutes, _("The section was saved."), f"section-{sub_id}")
 
 
-@bp.post(f"/{ID}/sections/{SUB}/confirm/<any(ko, en):language>")
+@bp.post(f"/{ID}/sections/{SUB}/confirm/<string:language>")
 @access("minutes.keep")
 def confirm_translation(minutes_id: int, sub_id: int, language: str):
     minutes = _load(minutes_id, "minutes.keep")
