@@ -369,3 +369,75 @@ def test_open_action_items_are_carried_onto_the_next_agenda_with_one_action(app,
     client.post(f"/minutes/{setting.minutes_id}/carry-forward", data={"carry-consultation_id": following.id})
     with app.app_context():
         assert len(db.session.get(Consultation, following.id).agenda) == 1  # once
+
+
+# --- Concurrency: real concurrent saves, each in its own transaction (SQLite or PostgreSQL) ---------------
+
+def _concurrently(app, setting, jobs_):
+    import threading
+
+    from portal.core.exceptions import Conflict
+    from portal.minutes import services
+
+    barrier = threading.Barrier(len(jobs_))
+    outcomes, errors = [], []
+
+    def run(section_id, text):
+        try:
+            with app.test_request_context():
+                barrier.wait(timeout=30)
+                by = db.session.get(User, setting.secretariat.id)
+                m = db.session.get(Minutes, setting.minutes_id)
+                try:
+                    services.save_section(by, m, section_id, based_on=0, text_ko=text, text_en=text)
+                    db.session.commit()
+                    outcomes.append("saved")
+                except Conflict:
+                    db.session.rollback()
+                    outcomes.append("conflict")
+                db.session.remove()
+        except Exception as error:  # reported below
+            errors.append(repr(error))
+
+    threads = [threading.Thread(target=run, args=job) for job in jobs_]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert errors == []
+    return sorted(outcomes)
+
+
+def test_concurrent_saves_of_one_section_end_in_one_success_and_one_conflict(app, make):
+    setting = minutes(make)
+    a = setting.section_ids[0]
+    assert _concurrently(app, setting, [(a, "첫째"), (a, "둘째")]) == ["conflict", "saved"]
+    assert _minutes(app, setting.minutes_id).revision == 1
+
+
+def test_concurrent_saves_of_two_sections_both_land(app, make):
+    setting = minutes(make)
+    a, b = setting.section_ids[0], setting.section_ids[1]
+    assert _concurrently(app, setting, [(a, "첫째"), (b, "둘째")]) == ["saved", "saved"]
+    assert _minutes(app, setting.minutes_id).revision == 2
+    assert (_section(app, a).text_ko, _section(app, b).text_ko) == ("첫째", "둘째")
+
+
+# --- Pages ----------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang, words", [("ko", "수정본"), ("en", "Revision")])
+def test_minutes_pages_in_both_languages_with_unique_element_ids(app, client, make, auth, lang, words):
+    import re
+
+    setting = minutes(make, agenda=2)
+    login(auth, setting.secretariat)
+    a = setting.section_ids[0]
+    _save(client, setting, a, 0, "첫 문장", "First")
+    _save(client, setting, a, 1, "둘째 문장", "Second")
+    for path in (f"/minutes/{setting.minutes_id}", f"/minutes/{setting.minutes_id}/history?a=1&b=2"):
+        response = client.get(f"{path}{'&' if '?' in path else '?'}lang={lang}")
+        assert response.status_code == 200
+        page = response.get_data(as_text=True)
+        assert f'<html lang="{lang}">' in page and words in page
+        ids = re.findall(r'\sid="([^"]+)"', page)
+        assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
