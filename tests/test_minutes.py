@@ -153,6 +153,24 @@ def test_autosaved_draft_is_kept_per_editor_and_shown_again(app, client, make, a
     assert "Unsaved draft" not in client.get(f"/minutes/{setting.minutes_id}").get_data(as_text=True)
 
 
+def test_page_script_autosave_answers_204_and_keeps_the_draft(app, client, make, auth):
+    from portal.minutes.models import Draft
+
+    setting = minutes(make)
+    login(auth, setting.secretariat)
+    a = setting.section_ids[0]
+    response = client.post(f"/minutes/{setting.minutes_id}/sections/{a}/autosave",
+                           data={f"s{a}-based_on": "0", f"s{a}-text_ko": "입력 중", f"s{a}-text_en": "Typing"})
+    assert response.status_code == 204
+    with app.app_context():
+        draft = db.session.scalar(select(Draft).where(Draft.section_id == a))
+        assert (draft.user_id, draft.text_en, draft.based_on) == (setting.secretariat.id, "Typing", 0)
+    # Saving the section forgets the draft.
+    _save(client, setting, a, 0, "입력 끝", "Done typing")
+    with app.app_context():
+        assert db.session.scalar(select(Draft).where(Draft.section_id == a)) is None
+
+
 # --- History --------------------------------------------------------------------------------------------
 
 def test_korean_diff_marks_whole_eojeol_and_punctuation_apart():

@@ -59,7 +59,8 @@ def of_owner(by: User, status: str | None = "open") -> list[ActionItem]:
 
 
 def for_request(by: User, request_id: int) -> list[ActionItem]:
-    """The action items that name a formal request, for its page (whoever sees the request sees them)."""
+    """The action items that name a formal request, for its page: whoever sees the request sees them, once
+    their minutes are circulated (the owner sees its own on its home page from the start)."""
     query = (select(ActionItem).join(action_item_requests, action_item_requests.c.action_item_id == ActionItem.id)
              .join(Minutes, Minutes.id == ActionItem.minutes_id)
              .where(action_item_requests.c.request_id == request_id, Minutes.status != DRAFT)

@@ -148,6 +148,19 @@ def save_section(minutes_id: int, sub_id: int):
     return _back(minutes, _("The section was saved."), f"section-{sub_id}")
 
 
+@bp.post(f"/{ID}/sections/{SUB}/autosave")
+@access("minutes.keep")
+def autosave(minutes_id: int, sub_id: int):
+    """The page's script keeps the editor's texts every few seconds: nothing to show, 204."""
+    minutes = _load(minutes_id, "minutes.keep")
+    form = SectionForm(prefix=f"s{sub_id}")
+    if not form.validate_on_submit() or not (form.based_on.data or "").isdigit():
+        raise _invalid(form) if form.errors else ValidationError("based_on", _("Reload the page."))
+    services.autosave(current_user, minutes, sub_id, based_on=int(form.based_on.data), text_ko=form.text_ko.data,
+                      text_en=form.text_en.data)
+    return "", 204
+
+
 @bp.post(f"/{ID}/sections/{SUB}/confirm/<string:language>")
 @access("minutes.keep")
 def confirm_translation(minutes_id: int, sub_id: int, language: str):
