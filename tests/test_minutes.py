@@ -320,8 +320,6 @@ def test_action_item_shows_on_owners_home_and_on_the_linked_request(app, client,
     setting = minutes(make)
     request_id = make.request(setting.parties)
     item_id = _action_item(app, setting, due=date.today() + timedelta(days=30), request_ids=[request_id])
-    with app.test_request_context():
-        from portal.minutes.actions import get as _unused  # noqa: F401
     # Visible on the request once the minutes are circulated.
     with app.test_request_context():
         from portal.minutes import services
