@@ -30,7 +30,8 @@ ERROR = {
 STATUS_TEXT = {
     200: "OK", 201: "Created", 400: "The body is not a JSON object", 401: "No usable token",
     403: "The token's scope or its user's role does not allow this", 404: "Not found or outside the caller's reach",
-    409: "Conflicts with the current state", 422: "Invalid input", 429: "Rate limit exceeded",
+    409: "Conflicts with the current state", 422: "Invalid input", 428: "If-Match is required",
+    429: "Rate limit exceeded",
 }
 
 

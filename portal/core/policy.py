@@ -64,6 +64,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "consultation.organise": REGULATORS | frozenset({"secretariat"}),
     # An invited platform picks times or proposes another.
     "consultation.respond": PLATFORM,
+    # --- Minutes and action items (portal/minutes) ---------------------------------------------------------
+    # The secretariat keeps the minutes; once circulated, whoever sees the consultation reads them.
+    "minutes.view": REGULATORS | PLATFORM | frozenset({"secretariat"}),
+    # Draft, edit, circulate, approve, publish, amend; attendance, decisions and action items.
+    "minutes.keep": frozenset({"secretariat"}),
+    # Comment on circulated minutes: the secretariat and the participants' organisations.
+    "minutes.comment": REGULATORS | PLATFORM | frozenset({"secretariat"}),
+    # Mark an action item done or dropped: its owner organisation, or the secretariat.
+    "action_item.update": REGULATORS | PLATFORM | frozenset({"secretariat"}),
     # --- Issued documents (portal/core/documents, portal/documents) ------------------------------------
     # Download a stored PDF: its issuer's users and its recipient's (see OWN_ORGANISATION_ONLY).
     # Verification of a document is public (policy.PUBLIC) and needs no permission.
@@ -91,6 +100,10 @@ OWN_ORGANISATION_ONLY: dict[str, frozenset[str]] = {
     "consultation.view": REGULATORS | PLATFORM,
     "consultation.organise": REGULATORS | frozenset({"secretariat"}),
     "consultation.respond": PLATFORM,
+    # --- Minutes: those of its organisation's consultations; action items its organisation owns --------
+    "minutes.view": REGULATORS | PLATFORM,
+    "minutes.comment": REGULATORS | PLATFORM,
+    "action_item.update": REGULATORS | PLATFORM,
     # --- Issued documents: only those its organisation issued or received ----------------------------
     "document.download": REGULATORS | PLATFORM | frozenset({"secretariat"}),
     # --- API: a platform admin revokes only its own organisation's tokens ---------------------------------

@@ -1,0 +1,526 @@
+"""Minutes: every rule of drafting, saving without lost edits, circulating, commenting, approving,
+publishing and amending the minutes of a consultation, and of its attendance and decisions.
+
+Services flush, never commit (the request, command or job commits once). Every change of state goes through
+`_move`, which re-reads the state under the row's lock and refuses with `Conflict` when the action no
+longer applies; every write of content goes through `_lock_for_writing`, which does the same and refuses
+once the minutes are approved or published (locked: every write is a Conflict).
+
+No lost edits: a save names the revision it was based on. Based on the current revision, it applies.
+Based on an older one, it still applies when only other sections changed since (a merge), and is refused
+with `SectionConflict`, carrying both texts, when this very section changed since.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, select
+
+from portal.accounts.models import Organisation, User
+from portal.consultations.models import CANCELLED, Consultation
+from portal.core import audit, clock, events, policy
+from portal.core.exceptions import Conflict, NotFound, ValidationError
+from portal.extensions import db
+from portal.minutes import notices
+from portal.minutes.models import (
+    APPROVED,
+    ATTENDANCE,
+    CIRCULATED,
+    DRAFT,
+    LANGUAGES,
+    MAX_TEXT,
+    PUBLISHED,
+    SUPERSEDED,
+    Attendance,
+    Comment,
+    Decision,
+    Draft,
+    Minutes,
+    Recusal,
+    Revision,
+    Section,
+)
+
+# The lifecycle: action -> (states it applies from, state it leads to). One table, read by `_move`.
+TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
+    "circulate": (frozenset({DRAFT}), CIRCULATED),
+    "approve": (frozenset({CIRCULATED}), APPROVED),
+    "publish": (frozenset({APPROVED}), PUBLISHED),
+    # Version n once version n+1, its amendment, is published.
+    "supersede": (frozenset({PUBLISHED}), SUPERSEDED),
+}
+# Where the sections, attendance, decisions and action items may still change.
+EDITABLE = frozenset({DRAFT, CIRCULATED})
+
+OTHER_BUSINESS = ("기타 안건", "Other business")
+MAX_COMMENT = 5000
+MAX_COMMENT_DAYS = 60
+
+
+class SectionConflict(Conflict):
+    """A save based on a stale revision of a section that changed since: both texts, to merge by hand."""
+
+    def __init__(self, section: Section, *, current_revision: int, mine: dict[str, str]):
+        super().__init__(_l("This section was changed by someone else since you opened it. Your text and "
+                            "the current text are shown: merge them and save again."))
+        self.section_id = section.id
+        self.current_revision = current_revision
+        self.current = {"text_ko": section.text_ko, "text_en": section.text_en}
+        self.mine = mine
+
+
+# --- Reading --------------------------------------------------------------------------------------------
+
+def get(by: User, minutes_id: int, *, permission: str = "minutes.view") -> Minutes:
+    """The minutes, or NotFound when they do not exist or lie outside `by`'s reach (the same)."""
+    minutes = db.session.get(Minutes, minutes_id)
+    if minutes is None or not policy.can(by, "minutes.view", minutes):
+        raise NotFound(_l("Minutes not found."))
+    policy.require(by, permission, minutes)
+    return minutes
+
+
+def of_consultation(by: User, consultation: Consultation) -> list[Minutes]:
+    """Every version of the consultation's minutes `by` may see, newest first."""
+    found = db.session.scalars(select(Minutes).where(Minutes.consultation_id == consultation.id)
+                               .order_by(Minutes.version.desc()))
+    return [m for m in found if policy.can(by, "minutes.view", m)]
+
+
+def section_of(minutes: Minutes, section_id: int) -> Section:
+    section = next((s for s in minutes.sections if s.id == section_id), None)
+    if section is None:
+        raise NotFound(_l("Section not found."))
+    return section
+
+
+def can_keep(by: User) -> bool:
+    return policy.can(by, "minutes.keep")
+
+
+def comments_of(minutes: Minutes) -> list[Comment]:
+    return list(db.session.scalars(select(Comment).where(Comment.minutes_id == minutes.id)
+                                   .order_by(Comment.id)))
+
+
+def draft_of(by: User, section: Section) -> Draft | None:
+    """`by`'s autosaved texts of the section, if any."""
+    return db.session.scalar(select(Draft).where(Draft.section_id == section.id, Draft.user_id == by.id))
+
+
+def section_order(minutes: Minutes) -> dict[int, int]:
+    return {s.id: s.position for s in minutes.sections}
+
+
+def present_for(minutes: Minutes, attendance: Attendance, section: Section) -> bool:
+    """Whether the person was there, and not recused, for the section (and so its decisions)."""
+    if attendance.status not in ("present", "remote"):
+        return False
+    order = section_order(minutes)
+    position = section.position
+    if attendance.arrived_section_id and order.get(attendance.arrived_section_id, 0) > position:
+        return False
+    if attendance.left_section_id and order.get(attendance.left_section_id, 10 ** 6) < position:
+        return False
+    return not any(r.section_id == section.id for r in attendance.recusals)
+
+
+def attendance_for(minutes: Minutes, section: Section) -> list[Attendance]:
+    return [a for a in minutes.attendance if present_for(minutes, a, section)]
+
+
+def revisions(minutes: Minutes) -> list[Revision]:
+    return list(db.session.scalars(select(Revision).where(Revision.minutes_id == minutes.id)
+                                   .order_by(Revision.number.desc())))
+
+
+def revision_of(minutes: Minutes, number: int) -> Revision:
+    found = db.session.scalar(select(Revision).where(Revision.minutes_id == minutes.id,
+                                                     Revision.number == number))
+    if found is None:
+        raise NotFound(_l("Revision not found."))
+    return found
+
+
+# --- Creating -------------------------------------------------------------------------------------------
+
+def create(by: User, consultation: Consultation) -> Minutes:
+    """The draft minutes of a consultation, one section per agenda item in order plus "other business".
+    Conflict when the consultation already has minutes."""
+    policy.require(by, "minutes.keep")
+    locked = db.session.scalar(select(Consultation.status).where(Consultation.id == consultation.id)
+                               .with_for_update())
+    if locked == CANCELLED:
+        raise Conflict(_l("A cancelled consultation has no minutes."))
+    if db.session.scalar(select(Minutes.id).where(Minutes.consultation_id == consultation.id)) is not None:
+        raise Conflict(_l("This consultation already has minutes."))
+    now = clock.now()
+    minutes = Minutes(consultation_id=consultation.id, version=1, status=DRAFT, revision=0,
+                      created_by_id=by.id, created_at=now, updated_at=now)
+    entries = [(item.id, item.title_ko, item.title_en) for item in consultation.agenda]
+    entries.append((None, *OTHER_BUSINESS))
+    for position, (item_id, title_ko, title_en) in enumerate(entries, 1):
+        minutes.sections.append(Section(position=position, agenda_item_id=item_id, title_ko=title_ko,
+                                        title_en=title_en, text_ko="", text_en="", revision=0))
+    for participant in consultation.participants:
+        minutes.attendance.append(Attendance(organisation_id=participant.organisation_id,
+                                             user_id=participant.user_id, name=participant.user.name,
+                                             status="absent" if participant.rsvp == "declined" else "present"))
+    db.session.add(minutes)
+    db.session.flush()
+    audit.record("minutes.created", minutes, details={"consultation": consultation.id})
+    return minutes
+
+
+# --- Saving sections ------------------------------------------------------------------------------------
+
+def save_section(by: User, minutes: Minutes, section_id: int, *, based_on: int, text_ko: str | None = None,
+                 text_en: str | None = None) -> Revision | None:
+    """Save one section's texts based on revision `based_on` (see the module's docstring). A language
+    that changes flags the other as needing an update of its translation; editing that one clears it.
+    Returns the new revision, or None when nothing changed."""
+    policy.require(by, "minutes.keep", minutes)
+    current = _lock_for_writing(minutes)
+    section = section_of(minutes, section_id)
+    db.session.refresh(section)
+    text_ko, text_en = _text(text_ko, "text_ko"), _text(text_en, "text_en")
+    if based_on > current or based_on < 0:
+        raise ValidationError("based_on", _l("This revision does not exist."))
+    if based_on < current and section.revision > based_on:
+        raise SectionConflict(section, current_revision=current,
+                              mine={"text_ko": text_ko if text_ko is not None else section.text_ko,
+                                    "text_en": text_en if text_en is not None else section.text_en})
+    changed_ko = text_ko is not None and text_ko != section.text_ko
+    changed_en = text_en is not None and text_en != section.text_en
+    if not changed_ko and not changed_en:
+        _forget_draft(by, section)
+        return None
+    # Editing the flagged language is its translation's update; editing the other one flags it.
+    if changed_ko and not changed_en and not section.ko_needs_update:
+        section.en_needs_update = True
+    if changed_en and not changed_ko and not section.en_needs_update:
+        section.ko_needs_update = True
+    if changed_ko:
+        section.text_ko, section.ko_needs_update = text_ko, False
+    if changed_en:
+        section.text_en, section.en_needs_update = text_en, False
+    kind = "edit" if based_on == current else "merged"
+    return _new_revision(by, minutes, section, based_on=based_on, kind=kind)
+
+
+def confirm_translation(by: User, minutes: Minutes, section_id: int, language: str) -> Revision:
+    """The text in `language` still says what the other says: clear its "needs update" flag."""
+    policy.require(by, "minutes.keep", minutes)
+    if language not in LANGUAGES:
+        raise ValidationError("language", _l("Choose Korean or English."))
+    current = _lock_for_writing(minutes)
+    section = section_of(minutes, section_id)
+    db.session.refresh(section)
+    setattr(section, f"{language}_needs_update", False)
+    return _new_revision(by, minutes, section, based_on=current, kind="confirmed")
+
+
+def restore(by: User, minutes: Minutes, number: int) -> Revision:
+    """Make the texts of revision `number` the section's current texts again, as a new revision."""
+    policy.require(by, "minutes.keep", minutes)
+    current = _lock_for_writing(minutes)
+    old = revision_of(minutes, number)
+    section = section_of(minutes, old.section_id)
+    db.session.refresh(section)
+    section.text_ko, section.text_en = old.text_ko, old.text_en
+    section.ko_needs_update = section.en_needs_update = False
+    return _new_revision(by, minutes, section, based_on=current, kind="restored", restored_from=number)
+
+
+def autosave(by: User, minutes: Minutes, section_id: int, *, based_on: int, text_ko: str, text_en: str) -> Draft:
+    """Keep `by`'s unsaved texts of a section server-side (one per editor and section), so that a session
+    time-out loses nothing. Saving the section forgets it."""
+    policy.require(by, "minutes.keep", minutes)
+    _lock_for_writing(minutes)
+    section = section_of(minutes, section_id)
+    draft = draft_of(by, section)
+    if draft is None:
+        draft = Draft(section_id=section.id, user_id=by.id)
+        db.session.add(draft)
+    draft.based_on = based_on
+    draft.text_ko, draft.text_en = _text(text_ko, "text_ko") or "", _text(text_en, "text_en") or ""
+    draft.saved_at = clock.now()
+    db.session.flush()
+    return draft
+
+
+def _new_revision(by: User, minutes: Minutes, section: Section, *, based_on: int, kind: str,
+                  restored_from: int | None = None) -> Revision:
+    minutes.revision += 1
+    minutes.updated_at = clock.now()
+    section.revision = minutes.revision
+    revision = Revision(minutes_id=minutes.id, number=minutes.revision, section_id=section.id, author_id=by.id,
+                        based_on=based_on, kind=kind, restored_from=restored_from, text_ko=section.text_ko,
+                        text_en=section.text_en, created_at=clock.now())
+    db.session.add(revision)
+    _forget_draft(by, section)
+    db.session.flush()
+    audit.record("minutes.section_saved", minutes,
+                 details={"section": section.id, "revision": revision.number, "kind": kind})
+    return revision
+
+
+def _forget_draft(by: User, section: Section) -> None:
+    db.session.execute(delete(Draft).where(Draft.section_id == section.id, Draft.user_id == by.id))
+
+
+# --- Lifecycle ------------------------------------------------------------------------------------------
+
+def circulate(by: User, minutes: Minutes, *, comment_days: int | None = None) -> None:
+    """Send the draft to the participants for comments (for `comment_days`, when given)."""
+    policy.require(by, "minutes.keep", minutes)
+    if comment_days is not None and not 0 <= comment_days <= MAX_COMMENT_DAYS:
+        raise ValidationError("comment_days", _l("The comment period is from 0 to %(num)d days.",
+                                                 num=MAX_COMMENT_DAYS))
+    _move(minutes, "circulate")
+    minutes.circulated_at = clock.now()
+    minutes.comments_until = clock.now() + timedelta(days=comment_days) if comment_days else None
+    db.session.flush()
+    notices.circulated(minutes)
+    events.emit("minutes.circulated", minutes=minutes)
+
+
+def approve(by: User, minutes: Minutes) -> None:
+    """The secretariat approves the circulated minutes after the comment period; who and when is kept."""
+    policy.require(by, "minutes.keep", minutes)
+    if minutes.comments_until is not None and clock.now() < minutes.comments_until:
+        raise Conflict(_l("The comment period has not ended yet."))
+    _move(minutes, "approve")
+    minutes.approved_at, minutes.approved_by_id = clock.now(), by.id
+
+
+def publish(by: User, minutes: Minutes) -> None:
+    """Publish approved minutes: from now on they are locked. The version they amend becomes superseded."""
+    policy.require(by, "minutes.keep", minutes)
+    _move(minutes, "publish")
+    minutes.published_at, minutes.published_by_id = clock.now(), by.id
+    if minutes.amends_id is not None:
+        previous = db.session.get(Minutes, minutes.amends_id)
+        _move(previous, "supersede", details={"by_version": minutes.version})
+        previous.superseded_at = clock.now()
+    db.session.flush()
+    notices.published(minutes)
+    events.emit("minutes.published", minutes=minutes)
+
+
+def amend(by: User, minutes: Minutes) -> Minutes:
+    """Version n+1 of published minutes, a draft pointing to version n, which stays as it is. Sections,
+    decisions and attendance are copied; action items stay with the sections that recorded them."""
+    policy.require(by, "minutes.keep", minutes)
+    status = _lock(minutes)
+    if status != PUBLISHED:
+        raise Conflict(_l("Only the published version can be amended."))
+    if db.session.scalar(select(Minutes.id).where(Minutes.amends_id == minutes.id)) is not None:
+        raise Conflict(_l("This version is already being amended."))
+    now = clock.now()
+    amendment = Minutes(consultation_id=minutes.consultation_id, version=minutes.version + 1,
+                        amends_id=minutes.id, status=DRAFT, revision=0, created_by_id=by.id,
+                        created_at=now, updated_at=now)
+    copies: dict[int, Section] = {}
+    for section in minutes.sections:
+        copy = Section(position=section.position, agenda_item_id=section.agenda_item_id,
+                       copied_from_id=section.id, title_ko=section.title_ko, title_en=section.title_en,
+                       text_ko=section.text_ko, text_en=section.text_en, ko_needs_update=section.ko_needs_update,
+                       en_needs_update=section.en_needs_update, revision=0)
+        for decision in section.decisions:
+            copy.decisions.append(Decision(text_ko=decision.text_ko, text_en=decision.text_en,
+                                           created_by_id=decision.created_by_id, created_at=decision.created_at))
+        amendment.sections.append(copy)
+        copies[section.id] = copy
+    db.session.add(amendment)
+    db.session.flush()
+    for person in minutes.attendance:
+        row = Attendance(organisation_id=person.organisation_id, user_id=person.user_id, name=person.name,
+                         status=person.status,
+                         arrived_section_id=copies[person.arrived_section_id].id if person.arrived_section_id else None,
+                         left_section_id=copies[person.left_section_id].id if person.left_section_id else None)
+        row.recusals = [Recusal(section_id=copies[r.section_id].id, reason=r.reason) for r in person.recusals]
+        amendment.attendance.append(row)
+    db.session.flush()
+    audit.record("minutes.amended", amendment, details={"amends": minutes.id, "version": amendment.version})
+    return amendment
+
+
+def chain(minutes: Minutes) -> list[Minutes]:
+    """This version and those it amends, newest first."""
+    found, current = [], minutes
+    while current is not None:
+        found.append(current)
+        current = current.amends
+    return found
+
+
+# --- Comments -------------------------------------------------------------------------------------------
+
+def comment(by: User, minutes: Minutes, section_id: int, text: str) -> Comment:
+    """A comment on one section of the circulated version, visible to the secretariat and the participants."""
+    policy.require(by, "minutes.comment", minutes)
+    text = (_text(text, "text") or "").strip()
+    if not text:
+        raise ValidationError("text", _l("Write the comment."))
+    if len(text) > MAX_COMMENT:
+        raise ValidationError("text", _l("A comment holds at most %(num)d characters.", num=MAX_COMMENT))
+    status = _lock(minutes)
+    if status != CIRCULATED:
+        raise Conflict(_l("Comments are taken only while the minutes are circulated."))
+    section = section_of(minutes, section_id)
+    row = Comment(minutes_id=minutes.id, section_id=section.id, version=minutes.version, revision=minutes.revision,
+                  author_id=by.id, organisation_id=by.organisation_id, text=text, created_at=clock.now())
+    db.session.add(row)
+    db.session.flush()
+    audit.record("minutes.commented", minutes, details={"section": section.id, "comment": row.id})
+    return row
+
+
+# --- Attendance and decisions ---------------------------------------------------------------------------
+
+def set_attendance(by: User, minutes: Minutes, *, organisation_code: str, status: str, user_id: int | None = None,
+                   name: str = "", arrived_section_id: int | None = None,
+                   left_section_id: int | None = None) -> Attendance:
+    """Record (or change) one person's or organisation's attendance, with arrival and departure by section."""
+    policy.require(by, "minutes.keep", minutes)
+    if status not in ATTENDANCE:
+        raise ValidationError("status", _l("Choose present, remote, excused or absent."))
+    _lock_for_writing(minutes)
+    organisation = db.session.scalar(select(Organisation).where(Organisation.code == organisation_code))
+    if organisation is None:
+        raise ValidationError("organisation", _l("Unknown organisation: %(codes)s", codes=organisation_code))
+    if user_id is not None:
+        person = db.session.get(User, user_id)
+        if person is None or person.organisation_id != organisation.id:
+            raise ValidationError("user", _l("This person is not of that organisation."))
+        name = name or person.name
+    order = section_order(minutes)
+    for field, value in (("arrived", arrived_section_id), ("left", left_section_id)):
+        if value is not None and value not in order:
+            raise ValidationError(field, _l("Section not found."))
+    if arrived_section_id and left_section_id and order[arrived_section_id] > order[left_section_id]:
+        raise ValidationError("left", _l("The departure comes after the arrival."))
+    row = next((a for a in minutes.attendance if a.organisation_id == organisation.id and a.user_id == user_id
+                and (user_id is not None or a.name == (name or "").strip())), None)
+    if row is None:
+        row = Attendance(organisation_id=organisation.id, user_id=user_id)
+        minutes.attendance.append(row)
+    row.name, row.status = (name or "").strip()[:200], status
+    row.arrived_section_id, row.left_section_id = arrived_section_id, left_section_id
+    _touch(minutes)
+    db.session.flush()
+    audit.record("minutes.attendance", minutes, details={"attendance": row.id, "status": status})
+    return row
+
+
+def recuse(by: User, minutes: Minutes, attendance_id: int, section_id: int, reason: str = "") -> Recusal:
+    """The person took no part in the section (a conflict of interest)."""
+    policy.require(by, "minutes.keep", minutes)
+    _lock_for_writing(minutes)
+    row = next((a for a in minutes.attendance if a.id == attendance_id), None)
+    if row is None:
+        raise NotFound(_l("Attendance not found."))
+    section = section_of(minutes, section_id)
+    if any(r.section_id == section.id for r in row.recusals):
+        raise Conflict(_l("This recusal is already recorded."))
+    recusal = Recusal(section_id=section.id, reason=(reason or "").strip()[:500])
+    row.recusals.append(recusal)
+    _touch(minutes)
+    db.session.flush()
+    audit.record("minutes.recusal", minutes, details={"attendance": row.id, "section": section.id})
+    return recusal
+
+
+def add_decision(by: User, minutes: Minutes, section_id: int, text_ko: str, text_en: str) -> Decision:
+    policy.require(by, "minutes.keep", minutes)
+    text_ko, text_en = _both(text_ko, text_en)
+    _lock_for_writing(minutes)
+    section = section_of(minutes, section_id)
+    decision = Decision(text_ko=text_ko, text_en=text_en, created_by_id=by.id, created_at=clock.now())
+    section.decisions.append(decision)
+    _touch(minutes)
+    db.session.flush()
+    audit.record("minutes.decision", minutes, details={"section": section.id, "decision": decision.id})
+    return decision
+
+
+# --- Internals ---------------------------------------------------------------------------------------------
+
+def _move(minutes: Minutes, action: str, details: dict | None = None) -> None:
+    """Apply `action` under the row's lock, or refuse with Conflict when the state no longer allows it."""
+    sources, target = TRANSITIONS[action]
+    current = _lock(minutes)
+    if current not in sources:
+        raise Conflict(_l("These minutes have changed meanwhile: reload the page."))
+    before = minutes.status
+    minutes.status = target
+    minutes.updated_at = clock.now()
+    audit.record(f"minutes.{action}", minutes, details={"from": before, "to": target, **(details or {})})
+
+
+def _lock(minutes: Minutes) -> str:
+    """Lock the minutes' row for the rest of the unit of work and return its state as stored now.
+
+    On PostgreSQL `FOR UPDATE` makes concurrent saves wait for each other; SQLite's writer lock, taken by
+    every POST's unit of work, does the same. State and revision are re-read, never trusted from the
+    loaded object."""
+    row = db.session.execute(select(Minutes.status, Minutes.revision).where(Minutes.id == minutes.id)
+                             .with_for_update()).one_or_none()
+    if row is None:
+        raise NotFound(_l("Minutes not found."))
+    if (row.status, row.revision) != (minutes.status, minutes.revision):
+        db.session.refresh(minutes)
+    return row.status
+
+
+def _lock_for_writing(minutes: Minutes) -> int:
+    """Lock, refuse unless the content may still change, and return the current revision."""
+    status = _lock(minutes)
+    if status not in EDITABLE:
+        raise Conflict(_l("These minutes are approved or published and can no longer be changed."))
+    return minutes.revision
+
+
+def _touch(minutes: Minutes) -> None:
+    minutes.updated_at = clock.now()
+
+
+def _text(value, field: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(field, _l("This field must be text."))
+    if len(value) > MAX_TEXT:
+        raise ValidationError(field, _l("A text holds at most %(num)d characters.", num=MAX_TEXT))
+    return value.replace("\r\n", "\n")
+
+
+def _both(text_ko, text_en) -> tuple[str, str]:
+    text_ko, text_en = (_text(text_ko, "text_ko") or "").strip(), (_text(text_en, "text_en") or "").strip()
+    if not text_ko or not text_en:
+        raise ValidationError("text_ko" if not text_ko else "text_en", _l("Give the text in Korean and in English."))
+    return text_ko, text_en
+
+
+@dataclass
+class Status:
+    """What the page offers one viewer."""
+
+    keep: bool
+    editable: bool
+    can_comment: bool
+
+
+def status_for(by: User, minutes: Minutes) -> Status:
+    keep = policy.can(by, "minutes.keep", minutes)
+    return Status(keep=keep, editable=keep and minutes.status in EDITABLE,
+                  can_comment=minutes.status == CIRCULATED and policy.can(by, "minutes.comment", minutes))
+
+
+def latest_of(consultation_id: int) -> Minutes | None:
+    return db.session.scalar(select(Minutes).where(Minutes.consultation_id == consultation_id)
+                             .order_by(Minutes.version.desc()).limit(1))
+
