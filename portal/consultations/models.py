@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Organisation, User
-from portal.core.database import UTCDateTime
+from portal.core.database import UTCDateTime, one_of
 from portal.extensions import db
 
 KINDS = ("plenary", "bilateral")
@@ -46,10 +46,6 @@ COUNTER_STATUSES = ("open", "accepted", "declined")
 
 DEFAULT_REMINDERS_MINUTES = (7 * 24 * 60, 24 * 60)
 DEFAULT_AGENDA_FREEZE_HOURS = 48
-
-
-def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 class Consultation(db.Model):
@@ -100,9 +96,9 @@ class Consultation(db.Model):
                                                     cascade="all, delete-orphan")
 
     __table_args__ = (
-        CheckConstraint(_in("kind", KINDS), name="kind"),
-        CheckConstraint(_in("format", FORMATS), name="format"),
-        CheckConstraint(_in("status", STATUSES), name="status"),
+        CheckConstraint(one_of("kind", KINDS), name="kind"),
+        CheckConstraint(one_of("format", FORMATS), name="format"),
+        CheckConstraint(one_of("status", STATUSES), name="status"),
         CheckConstraint("duration_minutes BETWEEN 15 AND 1440", name="duration"),
     )
 
@@ -163,7 +159,7 @@ class Slot(db.Model):
     choices: Mapped[list[SlotChoice]] = relationship(back_populates="slot", cascade="all, delete-orphan")
 
     __table_args__ = (
-        CheckConstraint(f"counter_status IS NULL OR {_in('counter_status', COUNTER_STATUSES)}",
+        CheckConstraint(f"counter_status IS NULL OR {one_of('counter_status', COUNTER_STATUSES)}",
                         name="counter_status"),
     )
 
@@ -223,7 +219,7 @@ class Participant(db.Model):
 
     __table_args__ = (
         UniqueConstraint("consultation_id", "user_id", name="uq_participant_user"),
-        CheckConstraint(_in("rsvp", RSVP_STATUSES), name="rsvp"),
+        CheckConstraint(one_of("rsvp", RSVP_STATUSES), name="rsvp"),
     )
 
 

@@ -27,3 +27,8 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+def one_of(column: str, values) -> str:
+    """The SQL of a CHECK constraint that keeps `column` within `values` (a domain's fixed vocabulary)."""
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"

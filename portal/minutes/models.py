@@ -30,7 +30,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Organisation, User
 from portal.consultations.models import Consultation
-from portal.core.database import UTCDateTime
+from portal.core.database import UTCDateTime, one_of
 from portal.extensions import db
 
 DRAFT = "draft"
@@ -45,10 +45,6 @@ ACTION_STATUSES = ("open", "done", "dropped")
 LANGUAGES = ("ko", "en")
 
 MAX_TEXT = 20000
-
-
-def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 class Minutes(db.Model):
@@ -83,7 +79,7 @@ class Minutes(db.Model):
 
     __table_args__ = (
         UniqueConstraint("consultation_id", "version", name="uq_minutes_version"),
-        CheckConstraint(_in("status", STATUSES), name="status"),
+        CheckConstraint(one_of("status", STATUSES), name="status"),
         CheckConstraint("version >= 1", name="version"),
     )
 
@@ -224,7 +220,7 @@ class Attendance(db.Model):
     recusals: Mapped[list[Recusal]] = relationship(back_populates="attendance", cascade="all, delete-orphan")
 
     __table_args__ = (
-        CheckConstraint(_in("status", ATTENDANCE), name="status"),
+        CheckConstraint(one_of("status", ATTENDANCE), name="status"),
         UniqueConstraint("minutes_id", "organisation_id", "user_id", name="uq_minutes_attendance_person"),
     )
 
@@ -303,7 +299,7 @@ class ActionItem(db.Model):
     status_changed_by: Mapped[User | None] = relationship(foreign_keys=[status_changed_by_id])
     requests = relationship("Request", secondary=action_item_requests, order_by="Request.id")
 
-    __table_args__ = (CheckConstraint(_in("status", ACTION_STATUSES), name="status"),)
+    __table_args__ = (CheckConstraint(one_of("status", ACTION_STATUSES), name="status"),)
 
     @property
     def owning_organisation_id(self) -> int:

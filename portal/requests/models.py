@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Organisation, User
 from portal.core import clock
-from portal.core.database import UTCDateTime
+from portal.core.database import UTCDateTime, one_of
 from portal.extensions import db
 
 TYPES = ("removal", "blocking", "preservation", "information")
@@ -52,10 +52,6 @@ OUTCOMES = ("removed", "blocked_kr", "restricted", "not_found", "declined", "nee
 FINAL_OUTCOMES = frozenset({"removed", "blocked_kr", "restricted", "not_found", "declined"})
 
 EXTENSION_STATUSES = ("pending", "granted", "refused")
-
-
-def _in(column: str, values) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 class LegalBasis(db.Model):
@@ -160,10 +156,10 @@ class Request(db.Model):
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
 
     __table_args__ = (
-        CheckConstraint(_in("status", STATUSES), name="status"),
-        CheckConstraint(_in("request_type", TYPES), name="request_type"),
-        CheckConstraint(_in("category", CATEGORIES), name="category"),
-        CheckConstraint(_in("priority", PRIORITIES), name="priority"),
+        CheckConstraint(one_of("status", STATUSES), name="status"),
+        CheckConstraint(one_of("request_type", TYPES), name="request_type"),
+        CheckConstraint(one_of("category", CATEGORIES), name="category"),
+        CheckConstraint(one_of("priority", PRIORITIES), name="priority"),
         # The inbox: a platform's open requests by deadline, one status, or all of them.
         Index("ix_requests_platform_open_deadline", "platform_id", "is_open", "deadline", "id"),
         Index("ix_requests_platform_status_deadline", "platform_id", "status", "deadline", "id"),
@@ -245,7 +241,7 @@ class RequestItem(db.Model):
         Index("ix_request_items_request_position", "request_id", "position"),
         # "Was this address sent before?" and the search by address: few rows share a hash.
         Index("ix_request_items_url_hash", "url_hash"),
-        CheckConstraint(f"outcome IS NULL OR {_in('outcome', OUTCOMES)}", name="outcome"),
+        CheckConstraint(f"outcome IS NULL OR {one_of('outcome', OUTCOMES)}", name="outcome"),
     )
 
 
@@ -327,7 +323,7 @@ class ExtensionRequest(db.Model):
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
 
     __table_args__ = (
-        CheckConstraint(_in("status", EXTENSION_STATUSES), name="status"),
+        CheckConstraint(one_of("status", EXTENSION_STATUSES), name="status"),
         # At most one extension of a request waits for a decision, whatever races the services lose.
         Index("uq_request_extensions_one_pending", "request_id", unique=True,
               sqlite_where=text("status = 'pending'"), postgresql_where=text("status = 'pending'")),
