@@ -17,6 +17,10 @@ PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
 MINIMUM_HASHING = {"PASSWORD_HASH_TIME_COST": 1, "PASSWORD_HASH_MEMORY_COST": 8, "PASSWORD_HASH_PARALLELISM": 1}
 
 
+TEST_SECRETS_KEY = "dGVzdC1zZWNyZXRzLWtleS0wMTIzNDU2Nzg5YWJjZGU="  # a Fernet key (32 bytes, base64), tests only
+TEST_AUDIT_KEY = "test-audit-key-of-the-suite-" + "0123456789abcdef" * 2
+
+
 def _config(uri: str, instance_path) -> dict:
     return {
         "TESTING": True,
@@ -29,6 +33,10 @@ def _config(uri: str, instance_path) -> dict:
         "SERVER_NAME": None,
         # argon2id at its minimum: a login costs microseconds (test_passwords checks the real defaults).
         **MINIMUM_HASHING,
+        # One secrets key and one audit key for every app of the run, the servers that tests start included:
+        # a secret encrypted by the test's app must be readable by the gunicorn it talks to.
+        "SECRETS_KEY": TEST_SECRETS_KEY,
+        "AUDIT_KEY": TEST_AUDIT_KEY,
     }
 
 

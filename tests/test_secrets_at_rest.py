@@ -63,7 +63,7 @@ def test_login_still_checks_the_code_with_the_encrypted_secret(client, auth):
 
 def test_rotation_with_a_retired_key_then_reencrypt(app, make):
     user = make.user()
-    old_key = (open(f"{app.instance_path}/secrets_key").read().strip())
+    old_key = app.config["SECRETS_KEY"]  # the suite's key (tests/conftest.py)
     new_key = Fernet.generate_key().decode()
     before = _dump(app)
     rotating = _sibling(app, SECRETS_KEY=new_key, SECRETS_RETIRED_KEYS=old_key)
