@@ -26,6 +26,7 @@ from portal.accounts.models import (
     User,
     UserSession,
 )
+from portal.accounts import recipients
 from portal.accounts.passwords import check_password_policy, hash_password, needs_rehash, verify_password
 from portal.core import audit, clock, outbox, policy, transaction
 from portal.core.exceptions import Conflict, NotFound, ValidationError
@@ -668,7 +669,4 @@ def set_contact_active(by: User, contact: DesignatedContact, active: bool) -> No
 
 def active_contacts(organisation_id: int) -> list[DesignatedContact]:
     """The active designated contacts of an organisation, by id: whom an escalation also reaches."""
-    return list(db.session.scalars(
-        select(DesignatedContact).where(DesignatedContact.organisation_id == organisation_id,
-                                        DesignatedContact.active.is_(True)).order_by(DesignatedContact.id)
-    ).all())
+    return recipients.designated_contacts_of(organisation_id)

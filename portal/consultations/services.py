@@ -17,6 +17,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from portal.accounts import recipients
 from portal.accounts.models import Organisation, User
 from portal.consultations import invitations
 from portal.consultations.models import (
@@ -599,9 +600,7 @@ def _set_invitees(consultation: Consultation, by: User, platform_codes, agency_c
 def _sync_participants(consultation: Consultation) -> None:
     """Every active person of the organiser's side (its creator) and of each invited organisation attends."""
     organisation_ids = consultation.invited_organisation_ids
-    people = list(db.session.scalars(
-        select(User).where(User.organisation_id.in_(organisation_ids), User.active.is_(True),
-                           User.role.in_(ATTENDING_ROLES)).order_by(User.organisation_id, User.id)))
+    people = recipients.users_of(organisation_ids, ATTENDING_ROLES)
     creator = db.session.get(User, consultation.created_by_id)
     if creator is not None and creator.active:
         people.insert(0, creator)
