@@ -1,11 +1,9 @@
 """Who hears about a request (resolved by portal/accounts/recipients), and the e-mails queued for them."""
 from __future__ import annotations
 
-from flask import current_app, has_request_context, url_for
-
 from portal.accounts import recipients
 from portal.accounts.models import DesignatedContact, User
-from portal.core import outbox
+from portal.core import links, outbox
 from portal.requests.models import Request
 
 
@@ -36,11 +34,8 @@ def _contacts(req: Request, skip: set[str]) -> list[DesignatedContact]:
 
 
 def request_link(req: Request) -> str:
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    if has_request_context():
-        return base + url_for("requests.detail", request_id=req.id)
-    with current_app.test_request_context():
-        return base + url_for("requests.detail", request_id=req.id)
+    """The request page's absolute address, from `PUBLIC_BASE_URL`, inside a request or not."""
+    return links.absolute("requests.detail", request_id=req.id)
 
 
 def _notify(template: str, user: User, req: Request, **context) -> None:
