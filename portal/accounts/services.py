@@ -12,7 +12,7 @@ import secrets
 from datetime import datetime
 
 import pyotp
-from flask import current_app, has_request_context, request, url_for
+from flask import current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
@@ -26,8 +26,9 @@ from portal.accounts.models import (
     User,
     UserSession,
 )
+from portal.accounts import recipients
 from portal.accounts.passwords import check_password_policy, hash_password, needs_rehash, verify_password
-from portal.core import audit, clock, outbox, policy, transaction
+from portal.core import audit, clock, links, outbox, policy, transaction
 from portal.core.exceptions import Conflict, NotFound, ValidationError
 from portal.extensions import db
 
@@ -372,7 +373,7 @@ def request_password_reset(email: str) -> None:
     audit.record("password.reset_requested", user, actor=user, details={"known": True})
     outbox.enqueue_email(
         "password_reset", recipient=user.email, language=user.language, user_id=user.id,
-        user=user, link=_absolute_url("accounts.reset_password", token=token),
+        user=user, link=links.absolute("accounts.reset_password", token=token),
         valid_hours=int(current_app.config["PASSWORD_RESET_VALIDITY"].total_seconds() // 3600),
     )
 
@@ -403,14 +404,6 @@ def reset_password(token: str, new: str) -> User:
     revoke_api_tokens(user, "password_reset")
     audit.record("password.reset", user, actor=user)
     return user
-
-
-def _absolute_url(endpoint: str, **values) -> str:
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    if has_request_context():
-        return base + url_for(endpoint, **values)
-    with current_app.test_request_context():
-        return base + url_for(endpoint, **values)
 
 
 # --- Organisations, invitations, administration ---------------------------------------------------------
@@ -490,7 +483,7 @@ def invite(by: User, *, email: str, name: str, organisation: Organisation, role:
         return invitation
     outbox.enqueue_email(
         "invitation", recipient=email, language=language, invitation=invitation, inviter=by,
-        organisation=organisation, link=_absolute_url("accounts.accept_invitation", token=token),
+        organisation=organisation, link=links.absolute("accounts.accept_invitation", token=token),
         expires_at=invitation.expires_at,
     )
     return invitation
@@ -668,7 +661,4 @@ def set_contact_active(by: User, contact: DesignatedContact, active: bool) -> No
 
 def active_contacts(organisation_id: int) -> list[DesignatedContact]:
     """The active designated contacts of an organisation, by id: whom an escalation also reaches."""
-    return list(db.session.scalars(
-        select(DesignatedContact).where(DesignatedContact.organisation_id == organisation_id,
-                                        DesignatedContact.active.is_(True)).order_by(DesignatedContact.id)
-    ).all())
+    return recipients.designated_contacts_of(organisation_id)

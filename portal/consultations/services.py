@@ -2,8 +2,9 @@
 answering a meeting of the body or a bilateral consultation.
 
 Services flush, never commit (the request, command or job commits once). Every state change goes through
-`_move`, which re-reads the state under the row's lock and refuses with `Conflict` when the action no
-longer applies, and records the audit row and the domain event. Calendar messages (portal/consultations/
+`_move`, a `core.workflow.transition` on the table `CONSULTATIONS`, which re-reads the state under the
+row's lock and refuses with `Conflict` when the action no longer applies, and records the audit row; the
+services emit the domain events. Calendar messages (portal/consultations/
 invitations) follow the state: the first invitation has SEQUENCE 0, each reschedule and a cancellation of
 a scheduled consultation one more; an attendee's answer never changes it.
 """
@@ -16,7 +17,9 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.exc import NoResultFound
 
+from portal.accounts import recipients
 from portal.accounts.models import Organisation, User
 from portal.consultations import invitations
 from portal.consultations.models import (
@@ -35,18 +38,23 @@ from portal.consultations.models import (
     Slot,
     SlotChoice,
 )
-from portal.core import audit, clock, events, policy
+from portal.core import audit, clock, events, policy, workflow
 from portal.core.exceptions import Conflict, NotFound, ValidationError
+from portal.core.workflow import Transition
 from portal.extensions import db
 
-# The lifecycle: action -> (states it applies from, state it leads to). One table, read by `_move`.
-TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
-    "propose": (frozenset({DRAFT}), PROPOSED),
-    "schedule": (frozenset({DRAFT, PROPOSED}), SCHEDULED),
-    "reschedule": (frozenset({SCHEDULED}), SCHEDULED),
-    "hold": (frozenset({SCHEDULED}), HELD),
-    "cancel": (frozenset({DRAFT, PROPOSED, SCHEDULED}), CANCELLED),
-}
+# The lifecycle: one table of core.workflow transitions, taken by `_move`. Every step is the organiser's.
+_CHANGED = _l("This consultation has changed meanwhile: reload the page.")
+TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
+    Transition("propose", frozenset({DRAFT}), PROPOSED, "consultation.organise", _CHANGED),
+    Transition("schedule", frozenset({DRAFT, PROPOSED}), SCHEDULED, "consultation.organise", _CHANGED),
+    Transition("reschedule", frozenset({SCHEDULED}), SCHEDULED, "consultation.organise", _CHANGED),
+    Transition("hold", frozenset({SCHEDULED}), HELD, "consultation.organise", _CHANGED),
+    Transition("cancel", frozenset({DRAFT, PROPOSED, SCHEDULED}), CANCELLED, "consultation.organise", _CHANGED),
+)}
+# Consultations keep no history table of their own: the audit trail is their history.
+CONSULTATIONS = workflow.Workflow(name="consultation", model=Consultation, transitions=TRANSITIONS.values(),
+                                  history=lambda *args, **kwargs: None)
 # Where the organiser may still change the time candidates and the invitees.
 EDITABLE = frozenset({DRAFT, PROPOSED})
 # Where the agenda may still change (until it freezes before the start).
@@ -503,28 +511,20 @@ def put_request_on_agenda(by: User, consultation: Consultation, req) -> AgendaIt
 
 def _move(by: User, consultation: Consultation, action: str, details: dict | None = None) -> None:
     """Apply `action` under the row's lock, or refuse with Conflict when the state no longer allows it."""
-    sources, target = TRANSITIONS[action]
-    current = _lock(consultation)
-    if current not in sources:
-        raise Conflict(_l("This consultation has changed meanwhile: reload the page."))
-    before = consultation.status
-    consultation.status = target
-    consultation.updated_at = clock.now()
-    audit.record(f"consultation.{action}", consultation, details={"from": before, "to": target, **(details or {})})
+    try:
+        workflow.transition(CONSULTATIONS, consultation, action, by, **(details or {}))
+    except NoResultFound:
+        raise NotFound(_l("Consultation not found.")) from None
 
 
 def _lock(consultation: Consultation) -> str:
-    """Lock the consultation's row for the rest of the unit of work and return its state as stored now.
-
-    On PostgreSQL `FOR UPDATE` makes concurrent actions wait for each other; SQLite's writer lock, taken by
-    every POST's unit of work, does the same. The state is re-read, never trusted from the loaded object."""
-    status = db.session.scalar(select(Consultation.status).where(Consultation.id == consultation.id)
-                               .with_for_update())
-    if status is None:
-        raise NotFound(_l("Consultation not found."))
-    if status != consultation.status:
-        db.session.refresh(consultation)
-    return status
+    """Lock the consultation's row for the rest of the unit of work and return its state as stored now
+    (`core.workflow.lock`: FOR UPDATE on PostgreSQL, the writer's lock on SQLite; the row is re-read)."""
+    try:
+        workflow.lock(consultation)
+    except NoResultFound:
+        raise NotFound(_l("Consultation not found.")) from None
+    return consultation.status
 
 
 def _require_organiser(by: User, consultation: Consultation) -> None:
@@ -599,9 +599,7 @@ def _set_invitees(consultation: Consultation, by: User, platform_codes, agency_c
 def _sync_participants(consultation: Consultation) -> None:
     """Every active person of the organiser's side (its creator) and of each invited organisation attends."""
     organisation_ids = consultation.invited_organisation_ids
-    people = list(db.session.scalars(
-        select(User).where(User.organisation_id.in_(organisation_ids), User.active.is_(True),
-                           User.role.in_(ATTENDING_ROLES)).order_by(User.organisation_id, User.id)))
+    people = recipients.users_of(organisation_ids, ATTENDING_ROLES)
     creator = db.session.get(User, consultation.created_by_id)
     if creator is not None and creator.active:
         people.insert(0, creator)

@@ -7,6 +7,8 @@ Built on blinker, the signal library Flask itself uses.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Callable
 
 from blinker import Namespace
@@ -25,3 +27,22 @@ def subscribe(name: str) -> Callable:
 def emit(name: str, **data) -> None:
     """Announce that `name` happened; every subscriber runs now, in the caller's transaction."""
     _events.signal(name).send(name, **data)
+
+
+@contextmanager
+def listening(*names: str) -> Iterator[list[tuple[str, dict]]]:
+    """Record `(name, data)` of each of the events `names` emitted inside the block (tests, diagnostics);
+    the recorder is disconnected when the block ends."""
+    heard: list[tuple[str, dict]] = []
+
+    def record(sender, **data):
+        heard.append((sender, data))
+
+    signals = [_events.signal(name) for name in names]
+    for signal in signals:
+        signal.connect(record, weak=False)
+    try:
+        yield heard
+    finally:
+        for signal in signals:
+            signal.disconnect(record)

@@ -2,7 +2,7 @@
 publishing and amending the minutes of a consultation, and of its attendance and decisions.
 
 Services flush, never commit (the request, command or job commits once). Every change of state goes through
-`_move`, which re-reads the state under the row's lock and refuses with `Conflict` when the action no
+`_move`, a `core.workflow.transition` on the table `MINUTES`, which re-reads the state under the row's lock and refuses with `Conflict` when the action no
 longer applies; every write of content goes through `_lock_for_writing`, which does the same and refuses
 once the minutes are approved or published (locked: every write is a Conflict).
 
@@ -17,11 +17,13 @@ from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
+from sqlalchemy.exc import NoResultFound
 
 from portal.accounts.models import Organisation, User
 from portal.consultations.models import CANCELLED, Consultation
-from portal.core import audit, clock, events, policy
+from portal.core import audit, clock, events, policy, workflow
 from portal.core.exceptions import Conflict, NotFound, ValidationError
+from portal.core.workflow import Transition
 from portal.extensions import db
 from portal.minutes import notices
 from portal.minutes.models import (
@@ -43,14 +45,18 @@ from portal.minutes.models import (
     Section,
 )
 
-# The lifecycle: action -> (states it applies from, state it leads to). One table, read by `_move`.
-TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
-    "circulate": (frozenset({DRAFT}), CIRCULATED),
-    "approve": (frozenset({CIRCULATED}), APPROVED),
-    "publish": (frozenset({APPROVED}), PUBLISHED),
+# The lifecycle: one table of core.workflow transitions, taken by `_move`. Every step is the keeper's.
+_CHANGED = _l("These minutes have changed meanwhile: reload the page.")
+TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
+    Transition("circulate", frozenset({DRAFT}), CIRCULATED, "minutes.keep", _CHANGED),
+    Transition("approve", frozenset({CIRCULATED}), APPROVED, "minutes.keep", _CHANGED),
+    Transition("publish", frozenset({APPROVED}), PUBLISHED, "minutes.keep", _CHANGED),
     # Version n once version n+1, its amendment, is published.
-    "supersede": (frozenset({PUBLISHED}), SUPERSEDED),
-}
+    Transition("supersede", frozenset({PUBLISHED}), SUPERSEDED, "minutes.keep", _CHANGED),
+)}
+# Minutes keep no history table of their own: their revisions and the audit trail are their history.
+MINUTES = workflow.Workflow(name="minutes", model=Minutes, transitions=TRANSITIONS.values(),
+                            history=lambda *args, **kwargs: None)
 # Where the sections, attendance, decisions and action items may still change.
 EDITABLE = frozenset({DRAFT, CIRCULATED})
 
@@ -279,7 +285,7 @@ def circulate(by: User, minutes: Minutes, *, comment_days: int | None = None) ->
     if comment_days is not None and not 0 <= comment_days <= MAX_COMMENT_DAYS:
         raise ValidationError("comment_days", _l("The comment period is from 0 to %(num)d days.",
                                                  num=MAX_COMMENT_DAYS))
-    _move(minutes, "circulate")
+    _move(by, minutes, "circulate")
     minutes.circulated_at = clock.now()
     minutes.comments_until = clock.now() + timedelta(days=comment_days) if comment_days else None
     db.session.flush()
@@ -292,18 +298,18 @@ def approve(by: User, minutes: Minutes) -> None:
     policy.require(by, "minutes.keep", minutes)
     if minutes.comments_until is not None and clock.now() < minutes.comments_until:
         raise Conflict(_l("The comment period has not ended yet."))
-    _move(minutes, "approve")
+    _move(by, minutes, "approve")
     minutes.approved_at, minutes.approved_by_id = clock.now(), by.id
 
 
 def publish(by: User, minutes: Minutes) -> None:
     """Publish approved minutes: from now on they are locked. The version they amend becomes superseded."""
     policy.require(by, "minutes.keep", minutes)
-    _move(minutes, "publish")
+    _move(by, minutes, "publish")
     minutes.published_at, minutes.published_by_id = clock.now(), by.id
     if minutes.amends_id is not None:
         previous = db.session.get(Minutes, minutes.amends_id)
-        _move(previous, "supersede", details={"by_version": minutes.version})
+        _move(by, previous, "supersede", details={"by_version": minutes.version})
         previous.superseded_at = clock.now()
     db.session.flush()
     notices.published(minutes)
@@ -449,31 +455,25 @@ def add_decision(by: User, minutes: Minutes, section_id: int, text_ko: str, text
 
 # --- Internals ---------------------------------------------------------------------------------------------
 
-def _move(minutes: Minutes, action: str, details: dict | None = None) -> None:
+def _move(by: User, minutes: Minutes, action: str, details: dict | None = None) -> None:
     """Apply `action` under the row's lock, or refuse with Conflict when the state no longer allows it."""
-    sources, target = TRANSITIONS[action]
-    current = _lock(minutes)
-    if current not in sources:
-        raise Conflict(_l("These minutes have changed meanwhile: reload the page."))
-    before = minutes.status
-    minutes.status = target
-    minutes.updated_at = clock.now()
-    audit.record(f"minutes.{action}", minutes, details={"from": before, "to": target, **(details or {})})
+    try:
+        workflow.transition(MINUTES, minutes, action, by, **(details or {}))
+    except NoResultFound:
+        raise NotFound(_l("Minutes not found.")) from None
 
 
 def _lock(minutes: Minutes) -> str:
     """Lock the minutes' row for the rest of the unit of work and return its state as stored now.
 
-    On PostgreSQL `FOR UPDATE` makes concurrent saves wait for each other; SQLite's writer lock, taken by
-    every POST's unit of work, does the same. State and revision are re-read, never trusted from the
-    loaded object."""
-    row = db.session.execute(select(Minutes.status, Minutes.revision).where(Minutes.id == minutes.id)
-                             .with_for_update()).one_or_none()
-    if row is None:
-        raise NotFound(_l("Minutes not found."))
-    if (row.status, row.revision) != (minutes.status, minutes.revision):
-        db.session.refresh(minutes)
-    return row.status
+    `core.workflow.lock`: on PostgreSQL `FOR UPDATE` makes concurrent saves wait for each other; SQLite's
+    writer lock, taken by every POST's unit of work, does the same. State and revision are re-read, never
+    trusted from the loaded object."""
+    try:
+        workflow.lock(minutes)
+    except NoResultFound:
+        raise NotFound(_l("Minutes not found.")) from None
+    return minutes.status
 
 
 def _lock_for_writing(minutes: Minutes) -> int:

@@ -174,7 +174,8 @@ def pending_count(endpoint: WebhookEndpoint) -> int:
 def announce(event: str, req, *, occurred_at: datetime | None = None, message=None) -> int:
     """Queue `event` about the request `req` for each active endpoint of its platform that subscribes to it.
 
-    Called by portal/requests/services in the transaction of the change; flushes, never commits. The
+    Called by the subscriber of the request events (`_request_changed`) in the transaction of the change;
+    flushes, never commits. The
     payload names the request (id, reference, platform, status, deadline) and, for a message, the message's
     id: never items' addresses, notes or messages' text, which the receiver fetches with its API token.
     Returns the number of deliveries queued.
@@ -200,6 +201,19 @@ def announce_to(organisation_id: int, event: str, data: dict, *, occurred_at: da
     for endpoint in endpoints:
         outbox.enqueue_webhook(endpoint, event, body)
     return len(endpoints)
+
+
+@events.subscribe("request.issued")
+@events.subscribe("request.deadline_approaching")
+@events.subscribe("request.overdue")
+@events.subscribe("request.message")
+@events.subscribe("request.closed")
+def _request_changed(req, event: str, occurred_at: datetime | None = None, message=None, **_) -> None:
+    """The request's platform hears of it (request.issued is emitted only once the signed notice is stored).
+    A message is announced only when the agency wrote it: the platform's own are not echoed back to it."""
+    if message is not None and message.organisation_id != req.agency_id:
+        return
+    announce(event, req, occurred_at=occurred_at, message=message)
 
 
 @events.subscribe("consultation.scheduled")

@@ -8,7 +8,7 @@ import hashlib
 import re
 import secrets
 
-from flask import current_app
+from portal.core import links
 
 # Crockford's base 32: no I, L, O or U, so a code read aloud or typed from paper survives.
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -36,4 +36,5 @@ def code_hash(normalised: str) -> str:
 
 
 def verification_url(code: str) -> str:
-    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/verify/{code}"
+    """The verification page of `code`, printed (and in the QR code) on the document."""
+    return links.absolute("verification.verify_code", code=code)

@@ -3,8 +3,9 @@
 Services flush and never commit; the unit of work (`core/transaction`) commits once. Each refusal is a
 domain error: `PermissionDenied` (outside the user's reach: answered 404), `Conflict` (the action does not
 fit the request's state), `ValidationError` (bad input). Each state change, view and download is audited,
-and notifications (e-mails, and the platform's webhooks: see `webhooks.announce`) go to the outbox in the
-same transaction.
+e-mails go to the outbox in the same transaction. Changes the platform hears of are announced as domain
+events (`core/events`: request.issued, request.deadline_approaching, request.overdue, request.message,
+request.closed, each with `req=`); portal/webhooks subscribes to them, so this package never imports it.
 
 One module per concern; this package re-exports what views, the API, the CLI and tests call.
 """

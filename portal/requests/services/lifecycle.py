@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
 from portal.accounts.models import Organisation, User
-from portal.core import audit, clock, policy, workflow
+from portal.core import audit, clock, events, policy, workflow
 from portal.core.exceptions import Conflict, ValidationError
 from portal.extensions import db
 from portal.requests import deadlines, notices
@@ -24,7 +24,6 @@ from portal.requests.services.common import _chunks, _reason
 from portal.requests.services.drafting import authors
 from portal.requests.services.recipients import _agency_followers, _agency_supervisors, _notify, _platform_users
 from portal.requests.services.states import OUTCOME_STATES, step
-from portal.webhooks import services as webhooks
 
 
 def submit_for_approval(by: User, req: Request) -> None:
@@ -74,7 +73,7 @@ def announce_issued(req: Request) -> None:
     """Tell the platform of an issued request, once its signed notice is stored (portal.requests.notices)."""
     for user in _platform_users(req):
         _notify("request_issued", user, req)
-    webhooks.announce("request.issued", req)
+    events.emit("request.issued", req=req)
 
 
 def allocate_reference(agency: Organisation, at: datetime) -> str:
@@ -185,7 +184,7 @@ def close(by: User, req: Request) -> None:
     notices.issue_closure_certificate(by, req)
     for user in _platform_users(req):
         _notify("request_closed", user, req)
-    webhooks.announce("request.closed", req)
+    events.emit("request.closed", req=req)
 
 
 def reopen(by: User, req: Request, reason: str) -> None:

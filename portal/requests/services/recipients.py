@@ -1,59 +1,41 @@
-"""Who hears about a request, and the e-mails queued for them."""
+"""Who hears about a request (resolved by portal/accounts/recipients), and the e-mails queued for them."""
 from __future__ import annotations
 
-from flask import current_app, has_request_context, url_for
-from sqlalchemy import select
-
+from portal.accounts import recipients
 from portal.accounts.models import DesignatedContact, User
-from portal.accounts.services import active_contacts
-from portal.core import outbox
-from portal.extensions import db
+from portal.core import links, outbox
 from portal.requests.models import Request
 
 
 def _unique(users: list[User]) -> list[User]:
-    seen, result = set(), []
-    for user in users:
-        if user.id not in seen:
-            seen.add(user.id)
-            result.append(user)
-    return result
+    return recipients.unique(users)
 
 
 def _platform_users(req: Request, roles=("platform_agent", "platform_admin")) -> list[User]:
-    return db.session.scalars(select(User).where(User.organisation_id == req.platform_id, User.active.is_(True),
-                                                 User.role.in_(roles)).order_by(User.id)).all()
+    return recipients.users_of(req.platform_id, roles)
 
 
 def _agency_supervisors(req: Request, exclude: int | None = None) -> list[User]:
-    query = select(User).where(User.organisation_id == req.agency_id, User.active.is_(True),
-                               User.role == "regulator_supervisor").order_by(User.id)
-    if exclude is not None:
-        query = query.where(User.id != exclude)
-    return db.session.scalars(query).all()
+    return recipients.users_of(req.agency_id, ("regulator_supervisor",), exclude=exclude)
 
 
 def _issuing_supervisor(req: Request) -> list[User]:
-    return [req.approved_by] if req.approved_by is not None and req.approved_by.active else []
+    return recipients.active(req.approved_by)
 
 
 def _agency_followers(req: Request) -> list[User]:
     """The drafter and the supervisor who issued it."""
-    users = [u for u in (req.drafted_by, req.approved_by) if u is not None and u.active]
-    return _unique(users)
+    return recipients.active(req.drafted_by, req.approved_by)
 
 
 def _contacts(req: Request, skip: set[str]) -> list[DesignatedContact]:
     """The platform's active designated contacts, but none whose address already gets the e-mail as a user."""
-    return [contact for contact in active_contacts(req.platform_id) if contact.email not in skip]
+    return recipients.designated_contacts_of(req.platform_id, skip=skip)
 
 
 def request_link(req: Request) -> str:
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    if has_request_context():
-        return base + url_for("requests.detail", request_id=req.id)
-    with current_app.test_request_context():
-        return base + url_for("requests.detail", request_id=req.id)
+    """The request page's absolute address, from `PUBLIC_BASE_URL`, inside a request or not."""
+    return links.absolute("requests.detail", request_id=req.id)
 
 
 def _notify(template: str, user: User, req: Request, **context) -> None:

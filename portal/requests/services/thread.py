@@ -4,14 +4,13 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from portal.accounts.models import User
-from portal.core import audit, clock, policy, workflow
+from portal.core import audit, clock, events, policy, workflow
 from portal.core.exceptions import Conflict, NotFound, ValidationError
 from portal.extensions import db
 from portal.requests import attachments as files
 from portal.requests.models import CLOSED, UNISSUED, WITHDRAWN, Attachment, InternalNote, Request, RequestMessage
 from portal.requests.services.common import MAX_TEXT, _event
 from portal.requests.services.recipients import _agency_followers, _notify, _platform_users
-from portal.webhooks import services as webhooks
 
 
 def _body(text: str) -> str:
@@ -36,8 +35,7 @@ def post_message(by: User, req: Request, body: str) -> RequestMessage:
     recipients = _platform_users(req) if by.organisation_id == req.agency_id else _agency_followers(req)
     for user in recipients:
         _notify("message_posted", user, req, by=by)
-    if by.organisation_id == req.agency_id:  # the platform's own messages are not announced back to it
-        webhooks.announce("request.message", req, message=message)
+    events.emit("request.message", req=req, message=message, by=by)
     return message
 
 

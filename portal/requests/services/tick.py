@@ -6,7 +6,7 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, select
 
-from portal.core import clock
+from portal.core import clock, events
 from portal.core.exceptions import Conflict
 from portal.extensions import db
 from portal.requests.models import Request
@@ -19,7 +19,6 @@ from portal.requests.services.recipients import (
     _unique,
 )
 from portal.requests.services.states import step
-from portal.webhooks import services as webhooks
 
 
 def tick(now: datetime | None = None) -> dict[str, int]:
@@ -40,7 +39,7 @@ def tick(now: datetime | None = None) -> dict[str, int]:
         if req is not None:
             for user in _platform_users(req):
                 _notify("deadline_reminder", user, req)
-            webhooks.announce("request.deadline_approaching", req, occurred_at=now)
+            events.emit("request.deadline_approaching", req=req, occurred_at=now)
             counts["reminded"] += 1
     for request_id in db.session.scalars(select(Request.id).where(
             open_, Request.overdue_at.is_(None), Request.deadline <= now)):
@@ -48,7 +47,7 @@ def tick(now: datetime | None = None) -> dict[str, int]:
         if req is not None:
             for user in _unique(_platform_users(req) + _issuing_supervisor(req)):
                 _notify("deadline_overdue", user, req)
-            webhooks.announce("request.overdue", req, occurred_at=now)
+            events.emit("request.overdue", req=req, occurred_at=now)
             counts["overdue"] += 1
     for request_id in db.session.scalars(select(Request.id).where(
             open_, Request.very_overdue_at.is_(None), Request.very_overdue_from <= now)):
