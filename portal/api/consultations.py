@@ -208,7 +208,8 @@ def represent(consultation: Consultation) -> dict:
 
 
 def _documents(consultation: Consultation) -> list[dict]:
-    return []
+    from portal.consultations import documents
+
     return [{"id": d.id, "kind": d.kind, "reference": d.reference, "language": d.language,
              "issued_at": iso(d.issued_at), "sha256": d.sha256, "download": f"/api/v1/documents/{d.id}"}
             for d in documents.documents_of(current_user, consultation)]
