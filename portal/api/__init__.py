@@ -10,6 +10,7 @@ pages_bp = Blueprint("api_pages", __name__)
 
 from portal.api import auth, models, pages, views  # noqa: E402,F401
 from portal.api import minutes  # noqa: E402,F401  (after views: it uses its error answers)
+from portal.api import consultations  # noqa: E402,F401
 from portal.extensions import limiter  # noqa: E402
 
 # Once, at import: the limiter and the blueprint are process-wide, like the apps made from them.

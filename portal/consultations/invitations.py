@@ -50,14 +50,24 @@ def counter_proposed(consultation: Consultation, slot: Slot) -> None:
     _email("consultation_counter", consultation.created_by, consultation, slot=slot)
 
 
-def invite(consultation: Consultation, *, reason: str | None = None) -> None:
-    """The invitation (SEQUENCE 0) or a reschedule (SEQUENCE n): METHOD:REQUEST to every participant."""
+def invite(consultation: Consultation, *, reason: str | None = None, documents: dict | None = None) -> None:
+    """The invitation (SEQUENCE 0) or a reschedule (SEQUENCE n): METHOD:REQUEST to every participant.
+
+    `documents`: the invitation PDFs just issued, by recipient organisation id; each invited person's
+    e-mail carries the one addressed to their organisation (the organiser's people have none)."""
+    from portal.core.documents import read_document
+
     template = "consultation_rescheduled" if reason else "consultation_invitation"
+    pdfs = {organisation_id: outbox.Attachment(f"meeting-invitation-{document.reference}.pdf", "application/pdf",
+                                               read_document(document))
+            for organisation_id, document in (documents or {}).items()}
     for user in _participants(consultation):
         event = calendar_event(consultation, user.language)
         data = calendar.invitation(event, now=clock.now())
-        _email(template, user, consultation, reason=reason, attachments=[
-            outbox.Attachment("invitation.ics", calendar.content_type(calendar.REQUEST), data)])
+        attachments = [outbox.Attachment("invitation.ics", calendar.content_type(calendar.REQUEST), data)]
+        if user.organisation_id in pdfs:
+            attachments.append(pdfs[user.organisation_id])
+        _email(template, user, consultation, reason=reason, attachments=attachments)
 
 
 def cancelled(consultation: Consultation, *, reason: str) -> None:

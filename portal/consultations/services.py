@@ -21,6 +21,7 @@ from sqlalchemy.exc import NoResultFound
 
 from portal.accounts import recipients
 from portal.accounts.models import Organisation, User
+from portal.consultations import documents as consultation_documents
 from portal.consultations import invitations
 from portal.consultations.models import (
     CANCELLED,
@@ -332,7 +333,7 @@ def schedule(by: User, consultation: Consultation, *, slot_id: int | None = None
     consultation.scheduled_at = clock.now()
     _sync_participants(consultation)
     db.session.flush()
-    invitations.invite(consultation)
+    invitations.invite(consultation, documents=consultation_documents.issue_invitations(by, consultation))
     events.emit("consultation.scheduled", consultation=consultation)
 
 
@@ -354,7 +355,8 @@ def reschedule(by: User, consultation: Consultation, start: datetime, reason: st
         participant.rsvp, participant.rsvp_note, participant.rsvp_at = "needs_action", "", None
     _sync_participants(consultation)
     db.session.flush()
-    invitations.invite(consultation, reason=reason)
+    invitations.invite(consultation, reason=reason,
+                       documents=consultation_documents.issue_invitations(by, consultation))
     events.emit("consultation.rescheduled", consultation=consultation)
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from portal.accounts.models import Organisation
 from portal.consultations import bp, invitations, services
+from portal.consultations import documents as consultation_documents
 from portal.consultations.forms import (
     AgendaItemForm,
     AgendaRequestForm,
@@ -117,7 +118,7 @@ def detail(consultation_id: int):
         "consultations/detail.html", consultation=consultation, view=view, zone=viewer_zone(),
         slot_form=SlotForm(prefix="slot"), choose_form=choose, counter_form=CounterForm(prefix="counter"), reschedule_form=RescheduleForm(prefix="reschedule"),
         cancel_form=CancelForm(prefix="cancel"), rsvp_form=RsvpForm(prefix="rsvp", data={"response": view.my_rsvp}), agenda_form=AgendaItemForm(prefix="agenda"),
-        button=ButtonForm(), now=clock.now(),
+        button=ButtonForm(), now=clock.now(), documents=consultation_documents.documents_of(current_user, consultation),
         candidates=services.agenda_candidates(current_user, consultation) if view.is_organiser else [])
 
 

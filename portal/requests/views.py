@@ -464,13 +464,35 @@ def detail(request_id: int):
         history=services.history(user, req), messages=services.messages(req), notes=services.notes(user, req),
         attachments=services.attachments_of(req), extensions=services.extensions_of(req),
         outcome_counts=services.outcome_counts(req), actions=services.allowed_actions(req),
-        documents=notices.documents_of(user, req),
+        documents=notices.documents_of(user, req), **_consultations_of(user, req),
         can=lambda permission: policy.can(user, permission, req), is_agency=user.organisation_id == req.agency_id,
         unissued=req.status in UNISSUED, now=clock.now(),
         authored=req.status in UNISSUED and user.id in services.authors(req),
         button=ButtonForm(), reason_form=ReasonForm(), outcome_form=OutcomeForm(), extension_form=ExtensionForm(),
         grant_form=GrantForm(), message_form=MessageForm(), note_form=NoteForm(), attachment_form=AttachmentForm(),
     )
+
+
+def _consultations_of(user, req: Request) -> dict:
+    """The consultations whose agenda holds `req`, and for its agency the form that puts it on a coming
+    consultation with its platform (portal/consultations: the route `put_request_on_agenda`)."""
+    from portal.consultations import services as consultations
+    from portal.consultations.forms import AgendaRequestForm
+    from portal.i18n import current_language, moment
+
+    agenda_items = consultations.agenda_items_for_request(req.id)
+    form = None
+    if (req.status not in UNISSUED and req.is_open and user.organisation_id == req.agency_id
+            and policy.can(user, "consultation.organise")):
+        present = {item.consultation_id for item in agenda_items}
+        coming = [c for c in consultations.coming_with_platform(user, req.platform_id) if c.id not in present]
+        if coming:
+            form = AgendaRequestForm()
+            form.consultation_id.choices = [
+                (c.id, c.title(current_language()) + (f" · {moment(c.starts_at)}" if c.starts_at else ""))
+                for c in coming]
+    return {"agenda_items": agenda_items, "agenda_form": form,
+            "can_see_consultation": lambda c: policy.can(user, "consultation.view", c)}
 
 
 # --- Settings (administrators) -------------------------------------------------------------------------------
