@@ -23,7 +23,7 @@ from portal.consultations.models import CANCELLED, Consultation
 from portal.core import audit, clock, events, policy
 from portal.core.exceptions import Conflict, NotFound, ValidationError
 from portal.extensions import db
-from portal.minutes import notices
+from portal.minutes import notices, pdf
 from portal.minutes.models import (
     APPROVED,
     ATTENDANCE,
@@ -297,7 +297,8 @@ def approve(by: User, minutes: Minutes) -> None:
 
 
 def publish(by: User, minutes: Minutes) -> None:
-    """Publish approved minutes: from now on they are locked. The version they amend becomes superseded."""
+    """Publish approved minutes: from now on they are locked. The version they amend becomes superseded.
+    The signed PDF of the version is issued and attached to the e-mail telling the participants."""
     policy.require(by, "minutes.keep", minutes)
     _move(minutes, "publish")
     minutes.published_at, minutes.published_by_id = clock.now(), by.id
@@ -306,7 +307,10 @@ def publish(by: User, minutes: Minutes) -> None:
         _move(previous, "supersede", details={"by_version": minutes.version})
         previous.superseded_at = clock.now()
     db.session.flush()
-    notices.published(minutes)
+    # Small enough to render in this transaction (see portal/minutes/pdf.py): the PDF, the e-mails that
+    # attach it and the publication commit together or not at all.
+    document = pdf.issue(by, minutes)
+    notices.published(minutes, document)
     events.emit("minutes.published", minutes=minutes)
 
 
