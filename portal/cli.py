@@ -113,13 +113,16 @@ def demo_seed(if_empty: bool):
     from portal.consultations.demo import seed_consultations
 
     demo_consultations = seed_consultations()
+    from portal.minutes.demo import seed_minutes
+
+    demo_minutes = seed_minutes()
     db.session.flush()
 
     path = credentials_path()
     path.write_text(json.dumps({"users": credentials}, ensure_ascii=False, indent=2) + "\n")
     path.chmod(0o600)
     click.echo(f"demo data created: {len(organisations)} organisations, {len(credentials)} users, "
-               f"{demo_requests} requests, {demo_consultations} consultations")
+               f"{demo_requests} requests, {demo_consultations} consultations, {demo_minutes} minutes")
     click.echo(f"credentials written to {path}")
 
 

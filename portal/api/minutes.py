@@ -20,11 +20,11 @@ from flask_login import current_user
 from portal.api import bp
 from portal.api.schemas import MAX_INT, NULLABLE_TIME
 from portal.api.spec import operation, query
-from portal.api.views import error, iso
+from portal.api.views import _document, error, iso
 from portal.consultations import services as consultations
 from portal.core import policy
 from portal.core.exceptions import ValidationError
-from portal.minutes import actions, services
+from portal.minutes import actions, pdf, services
 from portal.minutes.models import ACTION_STATUSES, ATTENDANCE, MAX_TEXT, STATUSES, ActionItem, Minutes
 
 READ, WRITE, TAKE_PART = ("requests:read",), ("requests:write",), ("requests:write", "requests:respond")
@@ -178,8 +178,9 @@ def represent(minutes: Minutes) -> dict:
 
 
 def _answer(minutes: Minutes, status: int = 200):
-    # The minutes' PDF (core/documents) is not issued yet: `documents` stays empty until it is.
-    response = jsonify({"minutes": represent(minutes), "documents": []})
+    # The signed PDF of a published version (portal/minutes/pdf.py).
+    response = jsonify({"minutes": represent(minutes),
+                        "documents": [_document(d) for d in pdf.documents_of(minutes)]})
     response.status_code = status
     response.headers["ETag"] = minutes.etag
     return response

@@ -17,7 +17,7 @@ from portal.consultations.models import Consultation
 from portal.core import audit, clock, events, policy
 from portal.core.exceptions import Conflict, NotFound, ValidationError
 from portal.extensions import db
-from portal.minutes import notices, services
+from portal.minutes import notices, rules, services
 from portal.minutes.models import ACTION_STATUSES, DRAFT, ActionItem, Minutes, Section, action_item_requests
 
 MAX_REQUESTS = 20
@@ -74,7 +74,7 @@ def add(by: User, minutes: Minutes, section_id: int, *, text_ko: str, text_en: s
     from portal.requests.models import Request
 
     policy.require(by, "minutes.keep", minutes)
-    text_ko, text_en = services._both(text_ko, text_en)
+    text_ko, text_en = rules._both(text_ko, text_en)
     owner = db.session.scalar(select(Organisation).where(Organisation.code == (owner_code or ""),
                                                          Organisation.active.is_(True)))
     if owner is None:
@@ -94,8 +94,8 @@ def add(by: User, minutes: Minutes, section_id: int, *, text_ko: str, text_en: s
     found = list(db.session.scalars(select(Request).where(Request.id.in_(wanted)))) if wanted else []
     if len(found) != len(wanted):
         raise ValidationError("requests", _l("Request not found."))
-    services._lock_for_writing(minutes)
-    section = services.section_of(minutes, section_id)
+    rules._lock_for_writing(minutes)
+    section = rules.section_of(minutes, section_id)
     item = ActionItem(minutes_id=minutes.id, section_id=section.id, text_ko=text_ko, text_en=text_en,
                       owner_organisation_id=owner.id, owner_user_id=owner_user_id, due_on=due_on, status="open",
                       created_by_id=by.id, created_at=clock.now())

@@ -15,8 +15,9 @@ def _link(minutes, language: str) -> str:
     return links.absolute("minutes.detail", minutes_id=minutes.id, lang=language)
 
 
-def _email(template: str, user: User, minutes, **context) -> None:
+def _email(template: str, user: User, minutes, attachments=(), **context) -> None:
     outbox.enqueue_email(template, recipient=user.email, language=user.language, user_id=user.id,
+                         attachments=attachments,
                          minutes=minutes, consultation=minutes.consultation, recipient_user=user,
                          link=_link(minutes, user.language), **context)
 
@@ -27,9 +28,13 @@ def circulated(minutes) -> None:
     db.session.flush()
 
 
-def published(minutes) -> None:
+def published(minutes, document=None) -> None:
+    """Tell the participants, with the signed PDF of the version attached (when given)."""
+    from portal.minutes import pdf
+
+    attachments = [pdf.attachment(document)] if document is not None else []
     for user in _readers(minutes):
-        _email("minutes_published", user, minutes)
+        _email("minutes_published", user, minutes, attachments=attachments, document=document)
     db.session.flush()
 
 

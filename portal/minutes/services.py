@@ -1,5 +1,6 @@
 """Minutes: every rule of drafting, saving without lost edits, circulating, commenting, approving,
-publishing and amending the minutes of a consultation, and of its attendance and decisions.
+publishing and amending the minutes of a consultation (attendance: `attendance`; decisions: `decisions`;
+the lock and checks every write shares: `rules`).
 
 Services flush, never commit (the request, command or job commits once). Every change of state goes through
 `_move`, a `core.workflow.transition` on the table `MINUTES`, which re-reads the state under the row's lock and refuses with `Conflict` when the action no
@@ -19,20 +20,28 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 from sqlalchemy.exc import NoResultFound
 
-from portal.accounts.models import Organisation, User
+from portal.accounts.models import User
 from portal.consultations.models import CANCELLED, Consultation
 from portal.core import audit, clock, events, policy, workflow
 from portal.core.exceptions import Conflict, NotFound, ValidationError
 from portal.core.workflow import Transition
 from portal.extensions import db
-from portal.minutes import notices
+from portal.minutes import notices, pdf
+# Attendance and decisions live in their own modules, the shared rules of writing in `rules`; reachable
+# here as before (services.set_attendance, services.present_for, services.section_of, ...).
+from portal.minutes.attendance import (  # noqa: F401
+    attendance_for,
+    present_for,
+    recuse,
+    section_order,
+    set_attendance,
+)
+from portal.minutes.decisions import add_decision  # noqa: F401
 from portal.minutes.models import (
     APPROVED,
-    ATTENDANCE,
     CIRCULATED,
     DRAFT,
     LANGUAGES,
-    MAX_TEXT,
     PUBLISHED,
     SUPERSEDED,
     Attendance,
@@ -43,6 +52,15 @@ from portal.minutes.models import (
     Recusal,
     Revision,
     Section,
+)
+from portal.minutes.rules import (  # noqa: F401
+    EDITABLE,
+    _both,
+    _lock,
+    _lock_for_writing,
+    _text,
+    _touch,
+    section_of,
 )
 
 # The lifecycle: one table of core.workflow transitions, taken by `_move`. Every step is the keeper's.
@@ -57,8 +75,6 @@ TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
 # Minutes keep no history table of their own: their revisions and the audit trail are their history.
 MINUTES = workflow.Workflow(name="minutes", model=Minutes, transitions=TRANSITIONS.values(),
                             history=lambda *args, **kwargs: None)
-# Where the sections, attendance, decisions and action items may still change.
-EDITABLE = frozenset({DRAFT, CIRCULATED})
 
 OTHER_BUSINESS = ("기타 안건", "Other business")
 MAX_COMMENT = 5000
@@ -95,13 +111,6 @@ def of_consultation(by: User, consultation: Consultation) -> list[Minutes]:
     return [m for m in found if policy.can(by, "minutes.view", m)]
 
 
-def section_of(minutes: Minutes, section_id: int) -> Section:
-    section = next((s for s in minutes.sections if s.id == section_id), None)
-    if section is None:
-        raise NotFound(_l("Section not found."))
-    return section
-
-
 def can_keep(by: User) -> bool:
     return policy.can(by, "minutes.keep")
 
@@ -114,27 +123,6 @@ def comments_of(minutes: Minutes) -> list[Comment]:
 def draft_of(by: User, section: Section) -> Draft | None:
     """`by`'s autosaved texts of the section, if any."""
     return db.session.scalar(select(Draft).where(Draft.section_id == section.id, Draft.user_id == by.id))
-
-
-def section_order(minutes: Minutes) -> dict[int, int]:
-    return {s.id: s.position for s in minutes.sections}
-
-
-def present_for(minutes: Minutes, attendance: Attendance, section: Section) -> bool:
-    """Whether the person was there, and not recused, for the section (and so its decisions)."""
-    if attendance.status not in ("present", "remote"):
-        return False
-    order = section_order(minutes)
-    position = section.position
-    if attendance.arrived_section_id and order.get(attendance.arrived_section_id, 0) > position:
-        return False
-    if attendance.left_section_id and order.get(attendance.left_section_id, 10 ** 6) < position:
-        return False
-    return not any(r.section_id == section.id for r in attendance.recusals)
-
-
-def attendance_for(minutes: Minutes, section: Section) -> list[Attendance]:
-    return [a for a in minutes.attendance if present_for(minutes, a, section)]
 
 
 def revisions(minutes: Minutes) -> list[Revision]:
@@ -303,7 +291,8 @@ def approve(by: User, minutes: Minutes) -> None:
 
 
 def publish(by: User, minutes: Minutes) -> None:
-    """Publish approved minutes: from now on they are locked. The version they amend becomes superseded."""
+    """Publish approved minutes: from now on they are locked. The version they amend becomes superseded.
+    The signed PDF of the version is issued and attached to the e-mail telling the participants."""
     policy.require(by, "minutes.keep", minutes)
     _move(by, minutes, "publish")
     minutes.published_at, minutes.published_by_id = clock.now(), by.id
@@ -312,7 +301,10 @@ def publish(by: User, minutes: Minutes) -> None:
         _move(by, previous, "supersede", details={"by_version": minutes.version})
         previous.superseded_at = clock.now()
     db.session.flush()
-    notices.published(minutes)
+    # Small enough to render in this transaction (see portal/minutes/pdf.py): the PDF, the e-mails that
+    # attach it and the publication commit together or not at all.
+    document = pdf.issue(by, minutes)
+    notices.published(minutes, document)
     events.emit("minutes.published", minutes=minutes)
 
 
@@ -385,74 +377,6 @@ def comment(by: User, minutes: Minutes, section_id: int, text: str) -> Comment:
     return row
 
 
-# --- Attendance and decisions ---------------------------------------------------------------------------
-
-def set_attendance(by: User, minutes: Minutes, *, organisation_code: str, status: str, user_id: int | None = None,
-                   name: str = "", arrived_section_id: int | None = None,
-                   left_section_id: int | None = None) -> Attendance:
-    """Record (or change) one person's or organisation's attendance, with arrival and departure by section."""
-    policy.require(by, "minutes.keep", minutes)
-    if status not in ATTENDANCE:
-        raise ValidationError("status", _l("Choose present, remote, excused or absent."))
-    _lock_for_writing(minutes)
-    organisation = db.session.scalar(select(Organisation).where(Organisation.code == organisation_code))
-    if organisation is None:
-        raise ValidationError("organisation", _l("Unknown organisation: %(codes)s", codes=organisation_code))
-    if user_id is not None:
-        person = db.session.get(User, user_id)
-        if person is None or person.organisation_id != organisation.id:
-            raise ValidationError("user", _l("This person is not of that organisation."))
-        name = name or person.name
-    order = section_order(minutes)
-    for field, value in (("arrived", arrived_section_id), ("left", left_section_id)):
-        if value is not None and value not in order:
-            raise ValidationError(field, _l("Section not found."))
-    if arrived_section_id and left_section_id and order[arrived_section_id] > order[left_section_id]:
-        raise ValidationError("left", _l("The departure comes after the arrival."))
-    row = next((a for a in minutes.attendance if a.organisation_id == organisation.id and a.user_id == user_id
-                and (user_id is not None or a.name == (name or "").strip())), None)
-    if row is None:
-        row = Attendance(organisation_id=organisation.id, user_id=user_id)
-        minutes.attendance.append(row)
-    row.name, row.status = (name or "").strip()[:200], status
-    row.arrived_section_id, row.left_section_id = arrived_section_id, left_section_id
-    _touch(minutes)
-    db.session.flush()
-    audit.record("minutes.attendance", minutes, details={"attendance": row.id, "status": status})
-    return row
-
-
-def recuse(by: User, minutes: Minutes, attendance_id: int, section_id: int, reason: str = "") -> Recusal:
-    """The person took no part in the section (a conflict of interest)."""
-    policy.require(by, "minutes.keep", minutes)
-    _lock_for_writing(minutes)
-    row = next((a for a in minutes.attendance if a.id == attendance_id), None)
-    if row is None:
-        raise NotFound(_l("Attendance not found."))
-    section = section_of(minutes, section_id)
-    if any(r.section_id == section.id for r in row.recusals):
-        raise Conflict(_l("This recusal is already recorded."))
-    recusal = Recusal(section_id=section.id, reason=(reason or "").strip()[:500])
-    row.recusals.append(recusal)
-    _touch(minutes)
-    db.session.flush()
-    audit.record("minutes.recusal", minutes, details={"attendance": row.id, "section": section.id})
-    return recusal
-
-
-def add_decision(by: User, minutes: Minutes, section_id: int, text_ko: str, text_en: str) -> Decision:
-    policy.require(by, "minutes.keep", minutes)
-    text_ko, text_en = _both(text_ko, text_en)
-    _lock_for_writing(minutes)
-    section = section_of(minutes, section_id)
-    decision = Decision(text_ko=text_ko, text_en=text_en, created_by_id=by.id, created_at=clock.now())
-    section.decisions.append(decision)
-    _touch(minutes)
-    db.session.flush()
-    audit.record("minutes.decision", minutes, details={"section": section.id, "decision": decision.id})
-    return decision
-
-
 # --- Internals ---------------------------------------------------------------------------------------------
 
 def _move(by: User, minutes: Minutes, action: str, details: dict | None = None) -> None:
@@ -461,48 +385,6 @@ def _move(by: User, minutes: Minutes, action: str, details: dict | None = None) 
         workflow.transition(MINUTES, minutes, action, by, **(details or {}))
     except NoResultFound:
         raise NotFound(_l("Minutes not found.")) from None
-
-
-def _lock(minutes: Minutes) -> str:
-    """Lock the minutes' row for the rest of the unit of work and return its state as stored now.
-
-    `core.workflow.lock`: on PostgreSQL `FOR UPDATE` makes concurrent saves wait for each other; SQLite's
-    writer lock, taken by every POST's unit of work, does the same. State and revision are re-read, never
-    trusted from the loaded object."""
-    try:
-        workflow.lock(minutes)
-    except NoResultFound:
-        raise NotFound(_l("Minutes not found.")) from None
-    return minutes.status
-
-
-def _lock_for_writing(minutes: Minutes) -> int:
-    """Lock, refuse unless the content may still change, and return the current revision."""
-    status = _lock(minutes)
-    if status not in EDITABLE:
-        raise Conflict(_l("These minutes are approved or published and can no longer be changed."))
-    return minutes.revision
-
-
-def _touch(minutes: Minutes) -> None:
-    minutes.updated_at = clock.now()
-
-
-def _text(value, field: str) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ValidationError(field, _l("This field must be text."))
-    if len(value) > MAX_TEXT:
-        raise ValidationError(field, _l("A text holds at most %(num)d characters.", num=MAX_TEXT))
-    return value.replace("\r\n", "\n")
-
-
-def _both(text_ko, text_en) -> tuple[str, str]:
-    text_ko, text_en = (_text(text_ko, "text_ko") or "").strip(), (_text(text_en, "text_en") or "").strip()
-    if not text_ko or not text_en:
-        raise ValidationError("text_ko" if not text_ko else "text_en", _l("Give the text in Korean and in English."))
-    return text_ko, text_en
 
 
 @dataclass

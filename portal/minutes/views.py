@@ -3,7 +3,7 @@ by the handlers in portal/errors (the message, and back to the page), except a s
 shows both texts so the editor can merge them by hand. The request commits once."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -15,7 +15,9 @@ from portal.core.exceptions import ValidationError
 from portal.core.policy import access
 from portal.extensions import db
 from portal.i18n import current_language, viewer_zone
-from portal.minutes import actions, bp, diff, services
+from portal.core import documents
+from portal.documents.views import content_disposition
+from portal.minutes import actions, bp, diff, pdf, services
 from portal.minutes.forms import (
     ActionItemForm,
     ActionStatusForm,
@@ -128,7 +130,26 @@ def detail(minutes_id: int):
         circulate_form=CirculateForm(prefix="circulate"), comment_form=comment_form,
         attendance_form=attendance_form, recusal_form=recusal_form, decision_form=DecisionForm(prefix="decision"),
         action_form=action_form, status_form=ActionStatusForm(prefix="status"), carry_form=carry_form,
-        button=ButtonForm())
+        button=ButtonForm(), documents=pdf.documents_of(minutes))
+
+
+@bp.get(f"/{ID}/documents/<int(max=2147483647):document_id>")
+@access("minutes.view")
+def document(minutes_id: int, document_id: int):
+    """The signed PDF of a published version, for whoever may read these minutes (every participant)."""
+    minutes = _load(minutes_id)
+    found = pdf.document_of(minutes, document_id)
+    if found is None:
+        abort(404)
+    data = documents.read_document(found)
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = content_disposition(found.download_name(current_language()),
+                                                                  fallback=f"{found.reference}.pdf")
+    response.headers["ETag"] = f'"{found.sha256}"'
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    documents.record_download(current_user, found)
+    return response
 
 
 @bp.post(f"/{ID}/sections/{SUB}")

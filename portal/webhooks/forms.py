@@ -15,6 +15,9 @@ EVENT_LABELS = (
     ("consultation.scheduled", _l("A consultation with your platform is scheduled")),
     ("consultation.rescheduled", _l("A consultation with your platform moves to another time")),
     ("consultation.cancelled", _l("A consultation with your platform is cancelled")),
+    ("minutes.circulated", _l("The minutes of a consultation with your platform are circulated for comments")),
+    ("minutes.published", _l("The minutes of a consultation with your platform are published")),
+    ("action_item.assigned", _l("An action item is assigned to your platform")),
 )
 
 

@@ -11,7 +11,7 @@ from portal.core.database import UTCDateTime
 from portal.core.encryption import EncryptedString
 from portal.extensions import db
 
-# What an endpoint can subscribe to; announced by the requests and consultations services.
+# What an endpoint can subscribe to; announced by the requests, consultations and minutes services.
 EVENTS = (
     "request.issued",
     "request.deadline_approaching",
@@ -21,6 +21,9 @@ EVENTS = (
     "consultation.scheduled",
     "consultation.rescheduled",
     "consultation.cancelled",
+    "minutes.circulated",
+    "minutes.published",
+    "action_item.assigned",
 )
 # Sent on demand from the endpoint's page, whatever it subscribes to.
 PING = "ping"
@@ -34,8 +37,8 @@ class WebhookEndpoint(db.Model):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), nullable=False, index=True)
     # Fits the outbox's recipient column, where each delivery names it.
     url: Mapped[str] = mapped_column(String(254), nullable=False)
-    # Space-separated event names (see EVENTS).
-    events: Mapped[str] = mapped_column(String(200), nullable=False)
+    # Space-separated event names (see EVENTS); room for every one of them, and more to come.
+    events: Mapped[str] = mapped_column(String(1000), nullable=False)
     # Kept as it was given, not hashed like API tokens: the portal signs every delivery with it (HMAC), so
     # it needs the secret itself, while a token's hash is enough to check a token a client presents. Encrypted
     # at rest with the secrets key (core/encryption), so a dump of the table cannot sign a delivery.

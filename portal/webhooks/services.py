@@ -221,8 +221,7 @@ def _request_changed(req, event: str, occurred_at: datetime | None = None, messa
 @events.subscribe("consultation.cancelled")
 def _consultation_changed(consultation, event: str) -> None:
     """Each invited platform hears of its consultation: ids, time and organisations, never people."""
-    platforms = sorted((i.organisation for i in consultation.invitees if i.organisation.kind == "platform"),
-                       key=lambda o: o.code)
+    platforms = _platforms_of(consultation)
     data = {"consultation": {
         "id": consultation.id, "uid": consultation.uid, "kind": consultation.kind, "status": consultation.status,
         "sequence": consultation.sequence, "starts_at": _timestamp(consultation.starts_at),
@@ -230,6 +229,45 @@ def _consultation_changed(consultation, event: str) -> None:
         "platforms": [o.code for o in platforms]}}
     for platform in platforms:
         announce_to(platform.id, event, data)
+
+
+def _platforms_of(consultation) -> list:
+    return sorted((i.organisation for i in consultation.invitees if i.organisation.kind == "platform"),
+                  key=lambda o: o.code)
+
+
+@events.subscribe("minutes.circulated")
+@events.subscribe("minutes.published")
+def _minutes_changed(minutes, event: str) -> None:
+    """Each invited platform hears of its consultation's minutes: ids, version, state and, once published,
+    the signed PDF's reference and hash; never the texts, attendance or people (fetched with the API)."""
+    from portal.minutes import pdf
+
+    consultation = minutes.consultation
+    platforms = _platforms_of(consultation)
+    data = {"minutes": {
+        "id": minutes.id, "consultation": consultation.id, "version": minutes.version, "status": minutes.status,
+        "amends": minutes.amends_id, "circulated_at": _timestamp(minutes.circulated_at),
+        "comments_until": _timestamp(minutes.comments_until), "published_at": _timestamp(minutes.published_at),
+        "documents": [{"id": d.id, "reference": d.reference, "sha256": d.sha256}
+                      for d in pdf.documents_of(minutes)]}}
+    for platform in platforms:
+        announce_to(platform.id, event, data)
+
+
+@events.subscribe("action_item.assigned")
+def _action_item_assigned(action_item, event: str) -> None:
+    """The owner organisation, when it is a platform, hears of its action item: ids, due date, state and
+    linked requests; never its text or the person named (fetched with the API)."""
+    owner = action_item.owner_organisation
+    if owner.kind != "platform":
+        return
+    minutes = action_item.minutes
+    data = {"action_item": {
+        "id": action_item.id, "minutes": minutes.id, "consultation": minutes.consultation_id,
+        "section": action_item.section_id, "owner": owner.code, "due": action_item.due_on.isoformat(),
+        "status": action_item.status, "requests": [r.id for r in action_item.requests]}}
+    announce_to(owner.id, event, data)
 
 
 def _payload(event: str, occurred_at: datetime, data: dict) -> str:
