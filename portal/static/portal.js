@@ -10,6 +10,13 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 
+  // Formal and destructive steps ask first; the question comes translated in data-confirm.
+  document.querySelectorAll("form[data-confirm]").forEach((form) => {
+    form.addEventListener("submit", (event) => {
+      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+    });
+  });
+
   // Deadline countdowns: the server renders the text; this keeps it current. Labels come translated
   // in data attributes ("{span}" is replaced).
   const countdowns = document.querySelectorAll(".portal-countdown[data-deadline]");
