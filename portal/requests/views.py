@@ -308,7 +308,10 @@ def outcomes(request_id: int):
     try:
         count = services.set_outcomes(current_user, req, ids, form.outcome.data, form.decline_reason.data)
     except DomainError as error:
-        return _refused(req, error, "items")
+        # Shown again with what was chosen (ticked items, outcome, scope), not a redirect that loses it.
+        transaction.discard()
+        flash(str(error.message), "error")
+        return _show(req, outcome_form=form, selected=frozenset(ids), scope=request.form.get("scope"))
     return _done(req, ngettext("Outcome recorded for %(num)d item.", "Outcome recorded for %(num)d items.", count), "items")
 
 
@@ -452,6 +455,12 @@ def detail(request_id: int):
     req = _load(request_id)
     # Record the view first: committing later would expire (and reload one by one) the loaded items.
     services.record_view(current_user, req)
+    return _show(req)
+
+
+def _show(req: Request, *, outcome_form: OutcomeForm | None = None, selected: frozenset = frozenset(),
+          scope: str | None = None):
+    """The request page; after a refused outcome, with the items ticked and the outcome chosen kept."""
     after = request.args.get("after", "0")
     after = int(after) if after.isdigit() else 0
     items = services.item_rows(req, after, ITEMS_PER_PAGE + 1)
@@ -468,7 +477,9 @@ def detail(request_id: int):
         can=lambda permission: policy.can(user, permission, req), is_agency=user.organisation_id == req.agency_id,
         unissued=req.status in UNISSUED, now=clock.now(),
         authored=req.status in UNISSUED and user.id in services.authors(req),
-        button=ButtonForm(), reason_form=ReasonForm(), outcome_form=OutcomeForm(), extension_form=ExtensionForm(),
+        selected=selected, scope=scope or "selected",
+        button=ButtonForm(), reason_form=ReasonForm(), outcome_form=outcome_form or OutcomeForm(),
+        extension_form=ExtensionForm(),
         grant_form=GrantForm(), message_form=MessageForm(), note_form=NoteForm(), attachment_form=AttachmentForm(),
     )
 
