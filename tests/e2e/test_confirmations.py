@@ -47,3 +47,20 @@ def test_approving_asks_in_korean_on_a_korean_page(make, page):
     question = answer(page, "승인 및 발송", accept=False)
     assert "서명된 통지서" in question
     expect(page.get_by_role("heading", level=1).locator(".portal-status")).to_have_text("승인 대기")
+
+
+def test_fieldset_titles_are_visible_and_select_all_ticks_every_item(make, page):
+    """KRDS hides every legend; ours are shown. "Select all" (portal.js) ticks the items of the form."""
+    parties = make.parties()
+    request_id = make.request(parties, "draft", urls=("https://a.example/1", "https://a.example/2",
+                                                      "https://a.example/3"))
+    log_in(page, parties.officer)
+    page.goto(f"/requests/{request_id}")
+    settled(page)
+    legend = page.locator(".portal-internal-note legend")
+    assert legend.bounding_box()["width"] > 100
+    page.get_by_label("Select all items on this page").check()
+    for position in (1, 2, 3):
+        expect(page.get_by_label(f"Select item {position}", exact=True)).to_be_checked()
+    page.get_by_label("Select all items on this page").uncheck()
+    expect(page.get_by_label("Select item 2", exact=True)).not_to_be_checked()
