@@ -90,10 +90,11 @@ def index():
         priority=request.args.get("priority") or None,
         category=request.args.get("category") or None,
         overdue=bool(request.args.get("overdue")),
-        url_hash=request.args.get("url") if re.fullmatch(r"[0-9a-f]{64}", request.args.get("url", "")) else None,
+        url_hash=tuple(h for h in request.args.getlist("url")[:8] if re.fullmatch(r"[0-9a-f]{64}", h)) or None,
         reference=request.args.get("ref") if REFERENCE.match(request.args.get("ref", "")) else None,
+        text=(request.args.get("q") or "").strip()[:2000] or None,
     )
-    if filters.url_hash or filters.reference:
+    if filters.url_hash or filters.reference or filters.text:
         filters.status = request.args.get("status") or "all"
     try:
         page = services.list_requests(current_user, filters, after=reader.arg_keyset("after"))
@@ -119,10 +120,13 @@ def search():
         return redirect(url_for("requests.index", ref=text.upper(), status="all"))
     try:
         normalised = urls.normalise_url(text)
-    except urls.InvalidURL as error:
-        flash(_("Neither a reference (e.g. KCSC-2026-000123) nor a valid address: %(reason)s", reason=error.message),
-              "error")
-        return redirect(url_for("requests.index"))
+    except urls.InvalidURL:
+        # An address pasted without its scheme goes by its hashes (addresses stay out of URLs and logs);
+        # anything else is a reference fragment, a hash or summary words.
+        hashes = services.address_hashes(text) if "." in text and not any(c.isspace() for c in text) else set()
+        if hashes and "/" in text:
+            return redirect(url_for("requests.index", url=sorted(hashes), status="all"))
+        return redirect(url_for("requests.index", q=text, status="all"))
     return redirect(url_for("requests.index", url=urls.url_hash(normalised), status="all"))
 
 
