@@ -93,3 +93,12 @@ def test_no_explanation_while_items_are_unanswered(app, make, auth):
         services.set_outcomes(agent, req, [ids[1]], "needs_information")
     auth.login(parties.agent)
     assert 'id="needs-information-notice"' not in auth.client.get(f"/requests/{request_id}").data.decode()
+
+
+def test_adding_items_without_duplicates_says_nothing_of_merging(make, auth):
+    parties = make.parties()
+    request_id = make.request(parties, "draft")
+    auth.login(parties.officer)
+    page = auth.client.post(f"/requests/{request_id}/items/add", data={"lines": "https://example.com/new"},
+                            follow_redirects=True).data.decode()
+    assert "1 item added." in page and "merged" not in page

@@ -211,9 +211,10 @@ def add_items(request_id: int):
             except DomainError as error:
                 refuse(form, error)
             else:
-                flash(" ".join((ngettext("%(num)d item added.", "%(num)d items added.", added.added),
-                                 ngettext("%(num)d duplicate merged.", "%(num)d duplicates merged.",
-                                          added.merged))), "success")
+                said = [ngettext("%(num)d item added.", "%(num)d items added.", added.added)]
+                if added.merged:  # "0 duplicates merged" says nothing
+                    said.append(ngettext("%(num)d duplicate merged.", "%(num)d duplicates merged.", added.merged))
+                flash(" ".join(said), "success")
                 return _detail(req, "items")
     return render_template("requests/items_form.html", form=form, req=req, line_errors=line_errors)
 
