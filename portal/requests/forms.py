@@ -48,7 +48,9 @@ class ButtonForm(PortalForm):
 
 
 class OutcomeForm(PortalForm):
-    outcome = SelectField(_l("Outcome"), choices=lambda: choices(OUTCOME_LABELS))
+    # No default: an outcome is a statement of the platform, chosen each time ("" until then).
+    outcome = SelectField(_l("Outcome"), choices=lambda: [("", _l("Choose an outcome"))] + choices(OUTCOME_LABELS),
+                          validators=[DataRequired(_l("Choose an outcome."))])
     decline_reason = TextAreaField(_l("Reason for declining"), validators=[Length(max=2000)])
     submit = SubmitField(_l("Record the outcome"))
 

@@ -90,10 +90,11 @@ def index():
         priority=request.args.get("priority") or None,
         category=request.args.get("category") or None,
         overdue=bool(request.args.get("overdue")),
-        url_hash=request.args.get("url") if re.fullmatch(r"[0-9a-f]{64}", request.args.get("url", "")) else None,
+        url_hash=tuple(h for h in request.args.getlist("url")[:8] if re.fullmatch(r"[0-9a-f]{64}", h)) or None,
         reference=request.args.get("ref") if REFERENCE.match(request.args.get("ref", "")) else None,
+        text=(request.args.get("q") or "").strip()[:2000] or None,
     )
-    if filters.url_hash or filters.reference:
+    if filters.url_hash or filters.reference or filters.text:
         filters.status = request.args.get("status") or "all"
     try:
         page = services.list_requests(current_user, filters, after=reader.arg_keyset("after"))
@@ -119,10 +120,13 @@ def search():
         return redirect(url_for("requests.index", ref=text.upper(), status="all"))
     try:
         normalised = urls.normalise_url(text)
-    except urls.InvalidURL as error:
-        flash(_("Neither a reference (e.g. KCSC-2026-000123) nor a valid address: %(reason)s", reason=error.message),
-              "error")
-        return redirect(url_for("requests.index"))
+    except urls.InvalidURL:
+        # An address pasted without its scheme goes by its hashes (addresses stay out of URLs and logs);
+        # anything else is a reference fragment, a hash or summary words.
+        hashes = services.address_hashes(text) if "." in text and not any(c.isspace() for c in text) else set()
+        if hashes and "/" in text:
+            return redirect(url_for("requests.index", url=sorted(hashes), status="all"))
+        return redirect(url_for("requests.index", q=text, status="all"))
     return redirect(url_for("requests.index", url=urls.url_hash(normalised), status="all"))
 
 
@@ -207,9 +211,10 @@ def add_items(request_id: int):
             except DomainError as error:
                 refuse(form, error)
             else:
-                flash(" ".join((ngettext("%(num)d item added.", "%(num)d items added.", added.added),
-                                 ngettext("%(num)d duplicate merged.", "%(num)d duplicates merged.",
-                                          added.merged))), "success")
+                said = [ngettext("%(num)d item added.", "%(num)d items added.", added.added)]
+                if added.merged:  # "0 duplicates merged" says nothing
+                    said.append(ngettext("%(num)d duplicate merged.", "%(num)d duplicates merged.", added.merged))
+                flash(" ".join(said), "success")
                 return _detail(req, "items")
     return render_template("requests/items_form.html", form=form, req=req, line_errors=line_errors)
 
@@ -308,7 +313,10 @@ def outcomes(request_id: int):
     try:
         count = services.set_outcomes(current_user, req, ids, form.outcome.data, form.decline_reason.data)
     except DomainError as error:
-        return _refused(req, error, "items")
+        # Shown again with what was chosen (ticked items, outcome, scope), not a redirect that loses it.
+        transaction.discard()
+        flash(str(error.message), "error")
+        return _show(req, outcome_form=form, selected=frozenset(ids), scope=request.form.get("scope"))
     return _done(req, ngettext("Outcome recorded for %(num)d item.", "Outcome recorded for %(num)d items.", count), "items")
 
 
@@ -452,6 +460,12 @@ def detail(request_id: int):
     req = _load(request_id)
     # Record the view first: committing later would expire (and reload one by one) the loaded items.
     services.record_view(current_user, req)
+    return _show(req)
+
+
+def _show(req: Request, *, outcome_form: OutcomeForm | None = None, selected: frozenset = frozenset(),
+          scope: str | None = None):
+    """The request page; after a refused outcome, with the items ticked and the outcome chosen kept."""
     after = request.args.get("after", "0")
     after = int(after) if after.isdigit() else 0
     items = services.item_rows(req, after, ITEMS_PER_PAGE + 1)
@@ -468,7 +482,9 @@ def detail(request_id: int):
         can=lambda permission: policy.can(user, permission, req), is_agency=user.organisation_id == req.agency_id,
         unissued=req.status in UNISSUED, now=clock.now(),
         authored=req.status in UNISSUED and user.id in services.authors(req),
-        button=ButtonForm(), reason_form=ReasonForm(), outcome_form=OutcomeForm(), extension_form=ExtensionForm(),
+        selected=selected, scope=scope or "selected",
+        button=ButtonForm(), reason_form=ReasonForm(), outcome_form=outcome_form or OutcomeForm(),
+        extension_form=ExtensionForm(),
         grant_form=GrantForm(), message_form=MessageForm(), note_form=NoteForm(), attachment_form=AttachmentForm(),
     )
 

@@ -10,6 +10,29 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 
+  // Formal and destructive steps ask first; the question comes translated in data-confirm.
+  document.querySelectorAll("form[data-confirm]").forEach((form) => {
+    form.addEventListener("submit", (event) => {
+      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+    });
+  });
+
+  // "Select all": ticks or clears every box of the same name in its form.
+  document.querySelectorAll("input[data-select-all]").forEach((box) => {
+    const boxes = () => box.form.querySelectorAll(`input[type=checkbox][name="${box.dataset.selectAll}"]`);
+    box.hidden = false;
+    box.addEventListener("change", () => boxes().forEach((other) => { other.checked = box.checked; }));
+  });
+
+  // An outcome's reason is asked for only where it applies ("declined").
+  document.querySelectorAll("select[data-reason-group]").forEach((select) => {
+    const group = document.getElementById(select.dataset.reasonGroup);
+    if (!group) return;
+    const toggle = () => { group.hidden = select.value !== "declined"; };
+    select.addEventListener("change", toggle);
+    toggle();
+  });
+
   // Deadline countdowns: the server renders the text; this keeps it current. Labels come translated
   // in data attributes ("{span}" is replaced).
   const countdowns = document.querySelectorAll(".portal-countdown[data-deadline]");

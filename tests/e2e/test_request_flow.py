@@ -68,6 +68,12 @@ def click(tab, button: str):
     tab.get_by_role("button", name=button, exact=True).click()
 
 
+def confirm(tab, button: str):
+    """Click a button of a formal step and accept the question portal.js asks first."""
+    tab.once("dialog", lambda dialog: dialog.accept())
+    click(tab, button)
+
+
 def test_officer_drafts_supervisor_issues_platform_answers_officer_closes(app, make, open_tab):
     platform = make.organisation("platform", code="VIDSTREAM", name_en="VidStream Inc.")
     parties = make.parties(agency_code="KCSC", platform=platform)
@@ -102,7 +108,7 @@ def test_officer_drafts_supervisor_issues_platform_answers_officer_closes(app, m
     go_to(supervisor, "Requests", "Requests")
     supervisor.get_by_role("link", name=draft_label, exact=True).click()
     status_is(supervisor, "Awaiting approval")
-    click(supervisor, "Approve and issue")
+    confirm(supervisor, "Approve and issue")
     status_is(supervisor, "Issued")
     reference = re.search(r"KCSC-\d{4}-\d{6}", supervisor.get_by_role("heading", level=1).inner_text()).group(0)
 
@@ -127,14 +133,14 @@ def test_officer_drafts_supervisor_issues_platform_answers_officer_closes(app, m
     click(agent, "Record the outcome")
     outcomes_are(agent, "Removed", "Blocked in Korea")
     settled(agent)
-    click(agent, "Submit the response")
+    confirm(agent, "Submit the response")
     status_is(agent, "Fully answered")
 
     # The officer sees the answer and closes the request.
     officer.reload()
     status_is(officer, "Fully answered")
     expect(officer.get_by_role("heading", level=1)).to_contain_text(reference)
-    click(officer, "Close the request")
+    confirm(officer, "Close the request")
     status_is(officer, "Closed")
     outcomes_are(officer, "Removed", "Blocked in Korea")
     screenshot(officer, "request-closed-en")

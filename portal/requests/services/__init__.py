@@ -53,6 +53,7 @@ from portal.requests.services.queries import (  # noqa: F401
     ITEM_COLUMNS,
     PAGE_SIZE,
     Filters,
+    address_hashes,
     Page,
     attachments_of,
     earlier_requests,

@@ -21,6 +21,7 @@ from portal.requests.models import (
     RequestItem,
     RequestMessage,
 )
+from portal.requests import urls
 from portal.requests.services.common import _chunks
 
 
@@ -31,9 +32,10 @@ class Filters:
     priority: str | None = None
     category: str | None = None
     overdue: bool = False
-    url_hash: str | None = None
+    url_hash: str | tuple[str, ...] | None = None  # one address's hash, or the variants of one pasted address
     reference: str | None = None
     updated_since: datetime | None = None  # aware; the API's clients poll for changes with it
+    text: str | None = None  # free search: a reference fragment, an address as pasted, a hash, summary words
 
 
 @dataclass
@@ -65,8 +67,11 @@ def list_requests(user: User, filters: Filters, after: str | None = None, limit:
         query = query.where(Request.reference == filters.reference)
     if filters.updated_since:
         query = query.where(Request.updated_at >= filters.updated_since)
+    if filters.text:
+        query = query.where(_matches_text(user, filters.text))
     if filters.url_hash:
-        matching = select(RequestItem.request_id).where(RequestItem.url_hash == filters.url_hash)
+        wanted = [filters.url_hash] if isinstance(filters.url_hash, str) else list(filters.url_hash)
+        matching = select(RequestItem.request_id).where(RequestItem.url_hash.in_(wanted))
         if user.organisation.kind == "platform":
             matching = matching.where(RequestItem.platform_id == user.organisation_id)
         query = query.where(Request.id.in_(matching))
@@ -80,6 +85,53 @@ def list_requests(user: User, filters: Filters, after: str | None = None, limit:
         rows = rows[:limit]
         next_after = f"{rows[-1].deadline.isoformat()}|{rows[-1].id}"
     return Page(rows, next_after)
+
+
+def address_hashes(text: str) -> set[str]:
+    """The url_hash of every address `text` may mean as users paste it: normalised like items, with https://
+    or http:// when it has no scheme, and with and without a trailing slash."""
+    text = text.strip()
+    candidates = [text] if "://" in text else [f"https://{text}", f"http://{text}"]
+    hashes = set()
+    for candidate in candidates:
+        variants = {candidate, candidate.rstrip("/")} | (set() if "?" in candidate else {candidate + "/"})
+        for variant in variants:
+            try:
+                hashes.add(urls.url_hash(urls.normalise_url(variant)))
+            except urls.InvalidURL:
+                continue
+    return hashes
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _matches_text(user: User, text: str):
+    """One free search: a request matches when its reference contains the text, one of its items is the address
+    or carries the hash, or its summary (either language) holds every word. Items of a platform's requests are
+    matched within that platform only, as the url_hash filter does."""
+    text = text.strip()[:2000]
+    items = select(RequestItem.request_id)
+    if user.organisation.kind == "platform":
+        items = items.where(RequestItem.platform_id == user.organisation_id)
+    item_terms = []
+    hashes = address_hashes(text)
+    if hashes:
+        item_terms.append(RequestItem.url_hash.in_(hashes))
+    lowered = text.lower()
+    if len(lowered) == 64 and all(c in "0123456789abcdef" for c in lowered):
+        item_terms += [RequestItem.sha256 == lowered, RequestItem.url_hash == lowered]
+    elif len(lowered) == 32 and all(c in "0123456789abcdef" for c in lowered):
+        item_terms.append(RequestItem.md5 == lowered)
+    terms = [Request.reference.ilike(_like(text), escape="\\")]
+    if item_terms:
+        terms.append(Request.id.in_(items.where(or_(*item_terms))))
+    words = text.split()
+    if words:
+        terms.append(and_(*(or_(Request.summary_ko.ilike(_like(w), escape="\\"),
+                                Request.summary_en.ilike(_like(w), escape="\\")) for w in words[:10])))
+    return or_(*terms)
 
 
 def _decode_after(after: str):
