@@ -55,13 +55,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     from portal.consultations import bp as consultations_bp
     from portal.dashboard import bp as dashboard_bp
     from portal.documents import bp as documents_bp
+    from portal.reports import bp as reports_bp
     from portal.requests import bp as requests_bp
     from portal.site import bp as site_bp
     from portal.verification import bp as verification_bp
     from portal.webhooks import bp as webhooks_bp
 
     for blueprint in (site_bp, accounts_bp, dashboard_bp, admin_bp, requests_bp, consultations_bp, documents_bp,
-                      verification_bp, webhooks_bp):
+                      verification_bp, webhooks_bp, reports_bp):
         app.register_blueprint(blueprint)
 
     from portal import api
