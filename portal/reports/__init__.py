@@ -5,3 +5,10 @@ from flask import Blueprint
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
 from portal.reports import views  # noqa: E402,F401
+
+
+@bp.app_context_processor
+def _labels():
+    from portal.reports.labels import measure_name
+
+    return {"measure_name": measure_name}
