@@ -6,6 +6,7 @@ import io
 from datetime import date, timedelta
 
 import pytest
+import time_machine
 
 from portal.reports import transparency
 from portal.reports.measures import Period
@@ -94,3 +95,23 @@ def test_a_moment_in_the_future_is_refused(client, auth):
     auth.as_role("secretariat")
     response = client.get("/reports/transparency.csv", query_string={**PERIOD, "at": "2999-01-01T00:00:00Z"})
     assert response.status_code == 303 and response.mimetype != "text/csv"  # back, with the message
+
+
+def test_csv_and_api_give_the_same_figures(app, client, auth, data):
+    from tests.api_support import api_as
+
+    parties, _evil = data
+    with time_machine.travel(kst(2026, 12, 2, 9, 0), tick=False):
+        body = api_as(app, client, parties.officer).get("/reports/scorecard?from=2026-11-01&to=2026-12-01").get_json()
+        auth.login(parties.officer)
+        rows = _rows(client.get("/reports/transparency.csv", query_string={"from": "2026-11-01", "to": "2026-12-01"}).data)
+    header = rows[0]
+    column = {key: header.index(f"{ko} / {en}") for key, ko, en in transparency.COLUMNS}
+    for entry in body["platforms"]:
+        row = next(r for r in rows[1:-1] if r[column["platform"]] == entry["platform"])
+        assert int(row[column["requests"]]) == entry["requests"]
+        assert int(row[column["within_deadline"]]) == entry["within_deadline"]["count"]
+        assert int(row[column["decided"]]) == entry["within_deadline"]["of"]
+        share = entry["within_deadline"]["share"]
+        assert row[column["within_deadline_share"]] == ("" if share is None else str(round(share, 4)))
+        assert int(row[column["very_overdue_now"]]) == entry["very_overdue_now"]
