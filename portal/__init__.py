@@ -64,13 +64,14 @@ def create_app(test_config: dict | None = None) -> Flask:
     from portal.dashboard import bp as dashboard_bp
     from portal.documents import bp as documents_bp
     from portal.minutes import bp as minutes_bp
+    from portal.reports import bp as reports_bp
     from portal.requests import bp as requests_bp
     from portal.site import bp as site_bp
     from portal.verification import bp as verification_bp
     from portal.webhooks import bp as webhooks_bp
 
     for blueprint in (site_bp, accounts_bp, dashboard_bp, admin_bp, requests_bp, consultations_bp, minutes_bp,
-                      documents_bp, verification_bp, webhooks_bp):
+                      documents_bp, verification_bp, webhooks_bp, reports_bp):
         app.register_blueprint(blueprint)
 
     from portal import api

@@ -56,6 +56,9 @@ class Defaults:
     WEBHOOK_MAX_ATTEMPTS = 8
     # Links in e-mails are absolute; set this to the public address in production.
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+    # The code version named in the transparency report's manifest (e.g. the release tag or commit);
+    # empty: the checkout's git commit, or "unknown".
+    CODE_VERSION = ""
 
     AUDIT_CSV_MAX_ROWS = 100_000
     # The audit chain's HMAC keys (see README, "Audit log keys and checkpoints"): required in production.

@@ -73,6 +73,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "minutes.comment": REGULATORS | PLATFORM | frozenset({"secretariat"}),
     # Mark an action item done or dropped: its owner organisation, or the secretariat.
     "action_item.update": REGULATORS | PLATFORM | frozenset({"secretariat"}),
+    # --- Reports (portal/reports) -------------------------------------------------------------------------
+    # Scorecards and the measures: agencies and the secretariat see every platform, a platform only its own
+    # (portal.reports.services.visible_platform_ids narrows it; there is no object to scope).
+    "report.view": REGULATORS | PLATFORM | frozenset({"secretariat"}),
+    # The transparency report (CSV, PDF) covers every platform: agencies and the secretariat.
+    "report.export": REGULATORS | frozenset({"secretariat"}),
     # --- Issued documents (portal/core/documents, portal/documents) ------------------------------------
     # Download a stored PDF: its issuer's users and its recipient's (see OWN_ORGANISATION_ONLY).
     # Verification of a document is public (policy.PUBLIC) and needs no permission.

@@ -16,4 +16,6 @@ def index():
 @bp.get("/home")
 @policy.access("dashboard.view")
 def home():
-    return render_template("dashboard/home.html")
+    from portal.reports import dashboards
+
+    return render_template("dashboard/home.html", dashboard=dashboards.for_user(current_user))

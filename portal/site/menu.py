@@ -11,6 +11,7 @@ ENTRIES: list[tuple[str, object, str]] = [
     ("requests.index", _l("Requests"), "request.view"),
     ("requests.new", _l("New request"), "request.draft"),
     ("consultations.index", _l("Consultations"), "consultation.view"),
+    ("reports.scorecard", _l("Scorecards"), "report.view"),
     ("requests.settings", _l("Request settings"), "legal_basis.manage"),
     ("admin.organisations", _l("Organisations"), "organisation.view"),
     ("admin.users", _l("Users"), "user.view"),

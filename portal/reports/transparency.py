@@ -1,0 +1,152 @@
+"""The transparency report: the period's scorecard of every platform, as a CSV file people open in Excel.
+
+The figures are those of `measures.scorecard` (the PDF, when built, takes the same `figures()` table), so
+the two cannot disagree. The file is UTF-8 with a byte-order mark (Excel otherwise reads Korean as CP949),
+quoted per RFC 4180 by the csv module (CRLF line ends), with text cells neutralised against formula
+injection while numbers stay numbers. The header row is bilingual; the last line is a manifest (period,
+filters, generation time, code version) so a copy found later says what it is.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import subprocess
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+from flask import current_app
+
+from portal.core import clock
+from portal.reports import measures
+from portal.reports.measures import Period
+from portal.requests.models import OUTCOMES
+
+# (key, Korean, English): one column each. Korean first, as in every formal document of the portal.
+COLUMNS = [
+    ("platform", "플랫폼 코드", "Platform code"),
+    ("name_ko", "플랫폼 이름(한국어)", "Platform name (Korean)"),
+    ("name_en", "플랫폼 이름(영어)", "Platform name (English)"),
+    ("requests", "접수 요청", "Requests received"),
+    ("acknowledged", "접수 확인", "Acknowledged"),
+    ("median_hours_to_acknowledge", "접수 확인 시간 중앙값(시간)", "Median hours to acknowledge"),
+    ("p90_hours_to_acknowledge", "접수 확인 시간 90번째 백분위수(시간)", "90th percentile hours to acknowledge"),
+    ("acted", "조치 완료", "Acted on"),
+    ("median_hours_to_act", "조치 시간 중앙값(시간)", "Median hours to act"),
+    ("p90_hours_to_act", "조치 시간 90번째 백분위수(시간)", "90th percentile hours to act"),
+    ("within_deadline", "기한 내 조치", "Acted within deadline"),
+    ("decided", "판정 대상(조치 또는 기한 경과)", "Decided (acted or deadline passed)"),
+    ("within_deadline_share", "기한 내 조치 비율", "Share within deadline"),
+    ("ci95_low", "95% 신뢰구간 하한", "95% interval, low"),
+    ("ci95_high", "95% 신뢰구간 상한", "95% interval, high"),
+    ("extension_asked", "기한 연장 요청", "Extensions asked"),
+    ("extension_granted", "기한 연장 승인", "Extensions granted"),
+    ("overdue_now", "현재 기한 경과", "Overdue now"),
+    ("very_overdue_now", "현재 장기 기한 경과", "Very overdue now"),
+    ("withdrawn", "철회(제외)", "Withdrawn (excluded)"),
+    *[(f"items_{o}", f"항목: {ko}", f"Items: {en}") for o, ko, en in (
+        ("removed", "삭제", "removed"), ("blocked_kr", "국내 접속 차단", "blocked in Korea"),
+        ("restricted", "제한", "restricted"), ("not_found", "찾을 수 없음", "not found"),
+        ("declined", "거절", "declined"), ("needs_information", "추가 정보 필요", "needs information"))],
+]
+assert [c[0] for c in COLUMNS[-len(OUTCOMES):]] == [f"items_{o}" for o in OUTCOMES]
+
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP's list).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
+
+
+@dataclass(frozen=True)
+class Report:
+    period: Period
+    generated_at: datetime
+    version: str
+    rows: list[dict]
+
+
+def row_of(figures: measures.PlatformFigures) -> dict:
+    """One platform's figures as plain values (the CSV's and the PDF's common source)."""
+    within = figures.within_deadline
+    ci = within["ci95"] or [None, None]
+    return {
+        "platform": figures.code, "name_ko": figures.name_ko, "name_en": figures.name_en,
+        "requests": figures.requests, "acknowledged": figures.counts["acknowledged"],
+        "median_hours_to_acknowledge": figures.median_hours_to_acknowledge,
+        "p90_hours_to_acknowledge": figures.p90_hours_to_acknowledge,
+        "acted": figures.counts["acted"],
+        "median_hours_to_act": figures.median_hours_to_act, "p90_hours_to_act": figures.p90_hours_to_act,
+        "within_deadline": within["count"], "decided": within["of"],
+        "within_deadline_share": None if within["share"] is None else round(within["share"], 4),
+        "ci95_low": ci[0], "ci95_high": ci[1],
+        **{m: figures.counts[m] for m in ("extension_asked", "extension_granted", "overdue_now",
+                                          "very_overdue_now", "withdrawn")},
+        **{f"items_{o}": figures.outcomes[o] for o in OUTCOMES},
+    }
+
+
+def build(period: Period, now: datetime | None = None) -> Report:
+    """The report of every platform for `period`."""
+    now = (now or clock.now()).replace(microsecond=0)
+    return Report(period, now, code_version(), [row_of(f) for f in measures.scorecard(period, None, now=now)])
+
+
+def neutralise(value):
+    """A cell as written: numbers as numbers, None empty, text that a spreadsheet would run prefixed with '."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float):
+        return value
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def stamp(moment: datetime) -> str:
+    return moment.astimezone(clock.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def manifest(report: Report) -> str:
+    last = report.period.last_day.isoformat()
+    return (f"# manifest: report=transparency; from={report.period.start.isoformat()}; to={report.period.end.isoformat()} "
+            f"(exclusive; last day {last}; KST days; requests by date of issue; withdrawn excluded); "
+            f"platforms=all; generated_at={stamp(report.generated_at)}; "
+            f"code_version={report.version}")
+
+
+def to_csv(report: Report) -> bytes:
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, dialect="excel", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    writer.writerow([f"{ko} / {en}" for _key, ko, en in COLUMNS])
+    for row in report.rows:
+        writer.writerow([neutralise(row[key]) for key, _ko, _en in COLUMNS])
+    writer.writerow([manifest(report)])
+    return b"\xef\xbb\xbf" + out.getvalue().encode("utf-8")
+
+
+def sha256_line(data: bytes, filename: str) -> str:
+    """The line `sha256sum -c` reads."""
+    return f"{hashlib.sha256(data).hexdigest()}  {filename}\n"
+
+
+def filename(period: Period) -> str:
+    return f"transparency-{period.start.isoformat()}-{period.last_day.isoformat()}.csv"
+
+
+@lru_cache(maxsize=1)
+def _git_version(root: str) -> str:
+    try:
+        result = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True,
+                                text=True, timeout=5, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return result.stdout.strip() or "unknown"
+
+
+def code_version() -> str:
+    """CODE_VERSION from the configuration (set it when deploying), else the checkout's git commit."""
+    configured = current_app.config.get("CODE_VERSION")
+    if configured:
+        return str(configured)
+    return _git_version(str(Path(current_app.root_path).parent))
