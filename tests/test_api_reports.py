@@ -68,5 +68,5 @@ def test_bad_periods_are_refused_naming_the_field(app, client, make):
 def test_the_scorecard_is_in_the_openapi_document(client):
     document = client.get("/api/v1/openapi.json").get_json()
     operation = document["paths"]["/api/v1/reports/scorecard"]["get"]
-    assert {p["name"] for p in operation["parameters"]} == {"from", "to", "platform"}
+    assert {p["name"] for p in operation["parameters"]} == {"from", "to", "platform", "lang"}  # lang: every operation
     assert operation["x-scopes"] == ["requests:read"]
