@@ -113,6 +113,9 @@ def demo_seed(if_empty: bool):
     from portal.consultations.demo import seed_consultations
 
     demo_consultations = seed_consultations()
+    from portal.commitments.demo import seed_commitments
+
+    seed_commitments()
     db.session.flush()
 
     path = credentials_path()

@@ -406,3 +406,13 @@ def test_template_page_creates_a_version(app, make, client, auth, frozen):
         from portal.commitments.models import CommitmentTemplate
 
         assert db.session.scalar(select(func.count()).select_from(CommitmentTemplate)) == 2
+
+
+def test_demo_seed_names_signatories_and_adds_a_template(app, runner):
+    from portal.commitments.models import CommitmentTemplate
+
+    assert runner.invoke(args=["demo", "seed"]).exit_code == 0
+    with app.app_context():
+        admins = db.session.scalars(select(User).where(User.role == "platform_admin")).all()
+        assert admins and all(a.authorised_signatory for a in admins)
+        assert db.session.scalar(select(func.count()).select_from(CommitmentTemplate)) == 1
