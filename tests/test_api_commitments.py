@@ -54,7 +54,7 @@ def test_the_whole_walk_through_the_api(app, client, make, frozen):
     answer = supervisor.post(f"/commitments/{c['id']}/countersign",
                              json={"code": code_at(w.parties.supervisor.totp_secret, STEP)})
     assert answer.status_code == 200, answer.json
-    assert answer.json["commitment"]["status"] == "in_force" and len(answer.json["commitment"]["documents"]) == 2
+    assert answer.json["commitment"]["status"] == "in_force" and len(answer.json["commitment"]["documents"]) == 3
     assert supervisor.get(f"/commitments/{c['id']}/evidence").mimetype == "application/zip"
     registry = app.test_client().get("/api/v1/registry")
     assert registry.status_code == 200

@@ -304,7 +304,7 @@ def test_evidence_pack_lists_each_files_hash(app, make, client, auth, frozen):
     assert response.status_code == 200 and response.mimetype == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(response.data))
     manifest = json.loads(archive.read("manifest.json"))
-    assert len(manifest["files"]) == 3
+    assert len(manifest["files"]) == 4
     for name, sha in manifest["files"].items():
         assert hashlib.sha256(archive.read(name)).hexdigest() == sha
     assert manifest["document_sha256"] == _commitment(app, cid).document_sha256

@@ -52,6 +52,7 @@ def upgrade():
     sa.Column('text_en', sa.Text(), nullable=False),
     sa.Column('document_id', sa.Integer(), nullable=True),
     sa.Column('document_sha256', sa.String(length=64), nullable=True),
+    sa.Column('signed_document_id', sa.Integer(), nullable=True),
     sa.Column('certificate_id', sa.Integer(), nullable=True),
     sa.Column('sent_at', portal.core.database.UTCDateTime(timezone=True), nullable=True),
     sa.Column('signed_at', portal.core.database.UTCDateTime(timezone=True), nullable=True),
@@ -66,6 +67,7 @@ def upgrade():
     sa.CheckConstraint('valid_until > effective_from', name=op.f('ck_commitments_term')),
     sa.ForeignKeyConstraint(['agency_id'], ['organisations.id'], name=op.f('fk_commitments_agency_id_organisations')),
     sa.ForeignKeyConstraint(['certificate_id'], ['documents.id'], name=op.f('fk_commitments_certificate_id_documents')),
+    sa.ForeignKeyConstraint(['signed_document_id'], ['documents.id'], name=op.f('fk_commitments_signed_document_id_documents')),
     sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_commitments_created_by_id_users')),
     sa.ForeignKeyConstraint(['document_id'], ['documents.id'], name=op.f('fk_commitments_document_id_documents')),
     sa.ForeignKeyConstraint(['platform_id'], ['organisations.id'], name=op.f('fk_commitments_platform_id_organisations')),
@@ -73,6 +75,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['template_id'], ['commitment_templates.id'], name=op.f('fk_commitments_template_id_commitment_templates')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_commitments')),
     sa.UniqueConstraint('certificate_id', name=op.f('uq_commitments_certificate_id')),
+    sa.UniqueConstraint('signed_document_id', name=op.f('uq_commitments_signed_document_id')),
     sa.UniqueConstraint('document_id', name=op.f('uq_commitments_document_id')),
     sa.UniqueConstraint('reference', name=op.f('uq_commitments_reference')),
     sa.UniqueConstraint('renews_id', name=op.f('uq_commitments_renews_id'))

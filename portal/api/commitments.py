@@ -165,7 +165,7 @@ def represent(c: Commitment) -> dict:
         "template_version": c.template.version, "platform": c.platform.code,
         "countersigning_agency": c.agency.code, "effective_from": c.effective_from.isoformat(),
         "valid_until": c.valid_until.isoformat(), "document_sha256": c.document_sha256,
-        "documents": [d for d in (c.document_id, c.certificate_id) if d is not None],
+        "documents": [d for d in (c.document_id, c.signed_document_id, c.certificate_id) if d is not None],
         "signatures": [{"side": s.side, "name": s.name, "title": s.title, "signed_at": iso(s.signed_at),
                         "document_sha256": s.document_sha256} for s in c.signatures],
         "signed_at": iso(c.signed_at), "in_force_at": iso(c.in_force_at),
@@ -173,7 +173,7 @@ def represent(c: Commitment) -> dict:
 
 
 def _answer(c: Commitment, status: int = 200):
-    reachable = [d for d in (c.document, c.certificate)
+    reachable = [d for d in (c.document, c.signed_document, c.certificate)
                  if d is not None and policy.can(current_user, "document.download", d)]
     return jsonify({"commitment": represent(c), "documents": [_document(d) for d in reachable]}), status
 

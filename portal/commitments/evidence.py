@@ -25,6 +25,9 @@ from portal.extensions import db
 
 COMMITMENT = documents.register_kind("commitment", "준수 서약서", "Compliance commitment").code
 CERTIFICATE = documents.register_kind("commitment_certificate", "서약 증명서", "Commitment certificate").code
+SIGNED = documents.register_kind("signed_commitment", "서명된 준수 서약서", "Signed compliance commitment").code
+# The signature fields each party's act adds, in later incremental updates of the canonical document.
+PLATFORM_FIELD, AGENCY_FIELD = "PlatformSignature", "AgencyCountersignature"
 
 
 def _party(organisation) -> dict:
@@ -51,6 +54,66 @@ def issue_commitment_document(by: User, c: Commitment) -> Document:
                                     title=_title(COMMITMENT, c.reference), issued_by=by)
 
 
+def _add_signature(pdf: bytes, c: Commitment, field: str, reason: str, location: str) -> bytes:
+    """A further PAdES signature by the portal, on behalf of a signer, as an incremental update: the
+    bytes signed before stay exactly as they were, so earlier signatures remain valid."""
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+
+    identity = documents.signing_identity()
+    canonical = c.document
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    # The same metadata as the canonical document's, so the info dictionary and XMP agree (PDF/A).
+    meta = writer.document_meta
+    meta.title = canonical.title
+    meta.author = f"{c.agency.name_ko} ({c.agency.name_en})"
+    kind = documents.kind_of(COMMITMENT)
+    meta.subject = f"{c.reference} · {kind.ko} / {kind.en}"
+    meta.created = meta.last_modified = canonical.issued_at
+    metadata = signers.PdfSignatureMetadata(field_name=field, subfilter=fields.SigSeedSubFilter.PADES,
+                                            md_algorithm="sha256", reason=reason[:500], location=location[:200],
+                                            name=documents.CREATOR)
+    output = signers.PdfSigner(metadata, identity.signer).sign_pdf(writer, bytes_reserved=identity.bytes_reserved)
+    return output.getvalue()
+
+
+def _record_signed(by: User, c: Commitment, pdf: bytes) -> Document:
+    """Store the signed bytes as a document of their own (verifiable by their hash); it replaces the
+    previous signed version, if any."""
+    identity = documents.signing_identity()
+    code = documents.new_verification_code()
+    url = documents.verification_url(code)
+    from portal.core.documents import render
+    from portal.core.documents.issue import DocumentFacts, Party, Prepared, Replaced
+
+    previous = c.signed_document
+    facts = DocumentFacts(
+        kind=documents.kind_of(SIGNED), reference=c.reference, title=_title(SIGNED, c.reference),
+        issuer=Party.of(c.agency), issued_at=clock.now().replace(microsecond=0), verification_code=code,
+        verification_url=url, short_url=url.split("://", 1)[-1], qr_svg=render._qr_svg(url),
+        signer_fingerprint=identity.fingerprint, replaces=Replaced.of(previous) if previous is not None else None)
+    return documents.record_document(Prepared(facts, pdf, hashlib.sha256(pdf).hexdigest(), c.platform_id, by.id))
+
+
+def sign_for_platform(by: User, c: Commitment, signature) -> Document:
+    """The platform's act: the canonical document signed on its behalf, the signer named in the
+    signature's reason and location."""
+    pdf = documents.read_document(c.document)
+    reason = (f"Signed for {c.platform.name_en} by {signature.name}, {signature.title}; "
+              f"TOTP step {signature.totp_step}; document SHA-256 {signature.document_sha256}")
+    location = f"IP {signature.ip or '-'}; {signature.signed_at.isoformat()}"
+    return _record_signed(by, c, _add_signature(pdf, c, PLATFORM_FIELD, reason, location))
+
+
+def countersign_for_agency(by: User, c: Commitment, signature) -> Document:
+    """The agency's countersignature, in a later incremental update of the platform-signed document."""
+    pdf = documents.read_document(c.signed_document)
+    reason = (f"Countersigned for {c.agency.name_en} by {signature.name}, {signature.title}; "
+              f"TOTP step {signature.totp_step}; document SHA-256 {signature.document_sha256}")
+    location = f"IP {signature.ip or '-'}; {signature.signed_at.isoformat()}"
+    return _record_signed(by, c, _add_signature(pdf, c, AGENCY_FIELD, reason, location))
+
+
 def _signature(signature) -> dict | None:
     if signature is None:
         return None
@@ -70,6 +133,7 @@ def audit_trail(c: Commitment) -> list[dict]:
 def certificate_context(c: Commitment) -> dict:
     identity = documents.signing_identity()
     return {"commitment": _commitment(c), "document_sha256": c.document_sha256,
+            "signed_sha256": c.signed_document.sha256 if c.signed_document is not None else None,
             "platform_signature": _signature(c.signature(PLATFORM_SIDE)),
             "agency_signature": _signature(c.signature(AGENCY_SIDE)),
             "events": audit_trail(c), "signer_fingerprint": identity.fingerprint}
@@ -87,6 +151,8 @@ def evidence_pack(c: Commitment) -> bytes:
     files: dict[str, bytes] = {}
     if c.document is not None:
         files[f"{c.reference}-commitment.pdf"] = documents.read_document(c.document)
+    if c.signed_document is not None:
+        files[f"{c.reference}-signed.pdf"] = documents.read_document(c.signed_document)
     if c.certificate is not None:
         files[f"{c.reference}-certificate.pdf"] = documents.read_document(c.certificate)
     identity = documents.signing_identity()

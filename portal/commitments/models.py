@@ -88,6 +88,8 @@ class Commitment(db.Model):
     text_en: Mapped[str] = mapped_column(Text, nullable=False, default="")
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), unique=True)
     document_sha256: Mapped[str | None] = mapped_column(String(64))
+    # The canonical document with the platform's signature, then also the agency's (incremental updates).
+    signed_document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), unique=True)
     certificate_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), unique=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -103,6 +105,7 @@ class Commitment(db.Model):
     agency: Mapped[Organisation] = relationship(foreign_keys=[agency_id])
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
     document: Mapped[Document | None] = relationship(foreign_keys=[document_id])
+    signed_document: Mapped[Document | None] = relationship(foreign_keys=[signed_document_id])
     certificate: Mapped[Document | None] = relationship(foreign_keys=[certificate_id])
     renews: Mapped[Commitment | None] = relationship(remote_side=[id])
     signatures: Mapped[list[Signature]] = relationship(back_populates="commitment", order_by="Signature.id",

@@ -285,6 +285,8 @@ def _name_and_title(name: str, title: str) -> tuple[str, str]:
 def sign(by: User, commitment: Commitment, *, name: str, title: str, consent: bool, code: str,
          language: str, document_sha256: str | None = None) -> Signature:
     """The platform's authorised signatory signs the exact document, after a fresh TOTP code."""
+    from portal.commitments import evidence
+
     policy.require(by, "commitment.sign", commitment)
     if by.organisation_id != commitment.platform_id:
         raise NotFound(_l("Commitment not found."))
@@ -301,6 +303,9 @@ def sign(by: User, commitment: Commitment, *, name: str, title: str, consent: bo
     _move(by, commitment, "sign", {"sha256": sha256, "step": step})
     commitment.signed_at = signature.signed_at
     db.session.flush()
+    signed = evidence.sign_for_platform(by, commitment, signature)
+    commitment.signed_document_id = signed.id
+    audit.record("commitment.platform_signature_applied", commitment, details={"sha256": signed.sha256})
     return signature
 
 
@@ -321,6 +326,9 @@ def countersign(by: User, commitment: Commitment, *, code: str, language: str,
     _move(by, commitment, "countersign", {"sha256": sha256, "step": step})
     commitment.in_force_at = signature.signed_at
     db.session.flush()
+    signed = evidence.countersign_for_agency(by, commitment, signature)
+    commitment.signed_document_id = signed.id
+    audit.record("commitment.agency_signature_applied", commitment, details={"sha256": signed.sha256})
     if commitment.renews is not None and commitment.renews.status == IN_FORCE:
         _move(None, commitment.renews, "supersede", {"by": commitment.id})
         commitment.renews.ended_at = clock.now()
