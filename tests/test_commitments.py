@@ -416,3 +416,21 @@ def test_demo_seed_names_signatories_and_adds_a_template(app, runner):
         admins = db.session.scalars(select(User).where(User.role == "platform_admin")).all()
         assert admins and all(a.authorised_signatory for a in admins)
         assert db.session.scalar(select(func.count()).select_from(CommitmentTemplate)) == 1
+
+
+def test_platform_endpoint_hears_that_a_commitment_awaits_signature(app, make, frozen):
+    from portal.webhooks.models import WebhookEndpoint
+
+    w = world(make)
+    with app.app_context():
+        db.session.add(WebhookEndpoint(organisation_id=w.parties.platform, url="https://hooks.example.test/in",
+                                       secret="s" * 32, events="commitment.awaiting_signature", active=True,
+                                       created_by_id=w.parties.platform_admin.id, created_at=NOW))
+        db.session.commit()
+    cid = commitment(make, w)
+    with app.app_context():
+        bodies = [m.body_text for m in db.session.scalars(select(outbox.OutboxMessage).where(
+            outbox.OutboxMessage.channel == "webhook"))]
+    assert len(bodies) == 1
+    payload = json.loads(bodies[0])
+    assert payload["event"] == "commitment.awaiting_signature" and payload["commitment"]["id"] == cid

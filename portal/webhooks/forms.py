@@ -15,6 +15,9 @@ EVENT_LABELS = (
     ("consultation.scheduled", _l("A consultation with your platform is scheduled")),
     ("consultation.rescheduled", _l("A consultation with your platform moves to another time")),
     ("consultation.cancelled", _l("A consultation with your platform is cancelled")),
+    ("commitment.awaiting_signature", _l("A compliance commitment awaits your platform's signature")),
+    ("commitment.in_force", _l("A compliance commitment of your platform is in force")),
+    ("commitment.expiring", _l("A compliance commitment of your platform is about to expire")),
 )
 
 

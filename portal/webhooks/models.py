@@ -20,6 +20,9 @@ EVENTS = (
     "consultation.scheduled",
     "consultation.rescheduled",
     "consultation.cancelled",
+    "commitment.awaiting_signature",
+    "commitment.in_force",
+    "commitment.expiring",
 )
 # Sent on demand from the endpoint's page, whatever it subscribes to.
 PING = "ping"
