@@ -60,6 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from portal.accounts import bp as accounts_bp
     from portal.admin import bp as admin_bp
+    from portal.commitments import bp as commitments_bp
     from portal.consultations import bp as consultations_bp
     from portal.dashboard import bp as dashboard_bp
     from portal.documents import bp as documents_bp
@@ -71,7 +72,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from portal.webhooks import bp as webhooks_bp
 
     for blueprint in (site_bp, accounts_bp, dashboard_bp, admin_bp, requests_bp, consultations_bp, minutes_bp,
-                      documents_bp, verification_bp, webhooks_bp, reports_bp):
+                      documents_bp, verification_bp, webhooks_bp, reports_bp, commitments_bp):
         app.register_blueprint(blueprint)
 
     from portal import api

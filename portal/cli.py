@@ -116,13 +116,17 @@ def demo_seed(if_empty: bool):
     from portal.minutes.demo import seed_minutes
 
     demo_minutes = seed_minutes()
+    from portal.commitments.demo import seed_commitments
+
+    demo_commitments = seed_commitments()
     db.session.flush()
 
     path = credentials_path()
     path.write_text(json.dumps({"users": credentials}, ensure_ascii=False, indent=2) + "\n")
     path.chmod(0o600)
     click.echo(f"demo data created: {len(organisations)} organisations, {len(credentials)} users, "
-               f"{demo_requests} requests, {demo_consultations} consultations, {demo_minutes} minutes")
+               f"{demo_requests} requests, {demo_consultations} consultations, {demo_minutes} minutes, "
+               f"{demo_commitments or 0} commitment templates")
     click.echo(f"credentials written to {path}")
 
 

@@ -143,6 +143,26 @@ def verify_second_factor(user: User, code: str) -> str:
     raise ValidationError("code", CODE_REFUSED)
 
 
+def verify_fresh_code(user: User, code: str, purpose: str) -> int:
+    """Step-up: a TOTP code entered now for `purpose` (e.g. "commitment.sign"). Returns its time step.
+
+    The code must belong to a step later than any code this user had accepted before, for login or for
+    anything else; the user's row is locked while `totp_last_step` is read and moved, so two concurrent
+    uses of one code end in one success. Recovery codes are not accepted. Raises ValidationError("code").
+    """
+    last_step = db.session.scalar(select(User.totp_last_step).where(User.id == user.id).with_for_update())
+    if is_locked(user) or not user.two_factor_enrolled or last_step is None:
+        raise ValidationError("code", CODE_REFUSED)
+    step = _matching_step(user.totp_secret, code, clock.now())
+    if step is None or step <= last_step:
+        audit.record("2fa.step_up_refused", user, actor=user,
+                     details={"purpose": purpose, "reason": "replayed" if step is not None else "wrong_code"})
+        raise ValidationError("code", CODE_REFUSED)
+    user.totp_last_step = step
+    audit.record("2fa.step_up", user, actor=user, details={"purpose": purpose, "step": step})
+    return step
+
+
 def _normalise_recovery(code: str) -> str:
     return "".join(ch for ch in (code or "").lower() if ch.isalnum())
 

@@ -8,7 +8,7 @@ from flask import Blueprint, Flask
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 pages_bp = Blueprint("api_pages", __name__)
 
-from portal.api import auth, models, pages, reports, views  # noqa: E402,F401
+from portal.api import auth, commitments, models, pages, reports, views  # noqa: E402,F401
 from portal.api import minutes  # noqa: E402,F401  (after views: it uses its error answers)
 from portal.api import consultations  # noqa: E402,F401
 from portal.extensions import limiter  # noqa: E402

@@ -79,6 +79,18 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "report.view": REGULATORS | PLATFORM | frozenset({"secretariat"}),
     # The transparency report (CSV, PDF) covers every platform: agencies and the secretariat.
     "report.export": REGULATORS | frozenset({"secretariat"}),
+    # --- Compliance commitments (portal/commitments) --------------------------------------------------
+    "commitment_template.manage": frozenset({"secretariat"}),
+    # Make a commitment for a platform (a supervisor for their own agency), send it, renew it.
+    "commitment.create": frozenset({"secretariat", "regulator_supervisor"}),
+    # Its agency's and its platform's users (once sent for signature); the secretariat sees every one.
+    "commitment.view": REGULATORS | PLATFORM | frozenset({"secretariat"}),
+    # Only a platform user the platform admin named authorised signatory (User.authorised_signatory).
+    "commitment.sign": PLATFORM,
+    "commitment.countersign": frozenset({"regulator_supervisor"}),
+    "commitment.withdraw": frozenset({"regulator_supervisor"}),
+    # Name a platform's users authorised signatories.
+    "signatory.manage": frozenset({"platform_admin"}),
     # --- Issued documents (portal/core/documents, portal/documents) ------------------------------------
     # Download a stored PDF: its issuer's users and its recipient's (see OWN_ORGANISATION_ONLY).
     # Verification of a document is public (policy.PUBLIC) and needs no permission.
@@ -110,6 +122,12 @@ OWN_ORGANISATION_ONLY: dict[str, frozenset[str]] = {
     "minutes.view": REGULATORS | PLATFORM,
     "minutes.comment": REGULATORS | PLATFORM,
     "action_item.update": REGULATORS | PLATFORM,
+    # --- Commitments: only those of its organisation, as countersigning agency or platform ----------------
+    "commitment.view": REGULATORS | PLATFORM,
+    "commitment.sign": PLATFORM,
+    "commitment.countersign": frozenset({"regulator_supervisor"}),
+    "commitment.withdraw": frozenset({"regulator_supervisor"}),
+    "signatory.manage": frozenset({"platform_admin"}),
     # --- Issued documents: only those its organisation issued or received ----------------------------
     "document.download": REGULATORS | PLATFORM | frozenset({"secretariat"}),
     # --- API: a platform admin revokes only its own organisation's tokens ---------------------------------

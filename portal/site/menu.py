@@ -12,6 +12,8 @@ ENTRIES: list[tuple[str, object, str]] = [
     ("requests.new", _l("New request"), "request.draft"),
     ("consultations.index", _l("Consultations"), "consultation.view"),
     ("reports.scorecard", _l("Scorecards"), "report.view"),
+    ("commitments.index", _l("Commitments"), "commitment.view"),
+    ("commitments.signatories", _l("Signatories"), "signatory.manage"),
     ("requests.settings", _l("Request settings"), "legal_basis.manage"),
     ("admin.organisations", _l("Organisations"), "organisation.view"),
     ("admin.users", _l("Users"), "user.view"),

@@ -18,6 +18,9 @@ EVENT_LABELS = (
     ("minutes.circulated", _l("The minutes of a consultation with your platform are circulated for comments")),
     ("minutes.published", _l("The minutes of a consultation with your platform are published")),
     ("action_item.assigned", _l("An action item is assigned to your platform")),
+    ("commitment.awaiting_signature", _l("A compliance commitment awaits your platform's signature")),
+    ("commitment.in_force", _l("A compliance commitment of your platform is in force")),
+    ("commitment.expiring", _l("A compliance commitment of your platform is about to expire")),
 )
 
 

@@ -24,6 +24,9 @@ EVENTS = (
     "minutes.circulated",
     "minutes.published",
     "action_item.assigned",
+    "commitment.awaiting_signature",
+    "commitment.in_force",
+    "commitment.expiring",
 )
 # Sent on demand from the endpoint's page, whatever it subscribes to.
 PING = "ping"

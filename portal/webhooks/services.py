@@ -270,6 +270,21 @@ def _action_item_assigned(action_item, event: str) -> None:
     announce_to(owner.id, event, data)
 
 
+@events.subscribe("commitment.awaiting_signature")
+@events.subscribe("commitment.in_force")
+@events.subscribe("commitment.expiring")
+def _commitment_changed(commitment, event: str, days_left: int | None = None) -> None:
+    """The platform hears of its commitment: ids, dates, status and the document's hash, never people."""
+    data = {"commitment": {
+        "id": commitment.id, "reference": commitment.reference, "status": commitment.status,
+        "platform": commitment.platform.code, "countersigning_agency": commitment.agency.code,
+        "template_version": commitment.template.version, "effective_from": commitment.effective_from.isoformat(),
+        "valid_until": commitment.valid_until.isoformat(), "document_sha256": commitment.document_sha256}}
+    if days_left is not None:
+        data["commitment"]["days_left"] = days_left
+    announce_to(commitment.platform_id, event, data)
+
+
 def _payload(event: str, occurred_at: datetime, data: dict) -> str:
     # One id per event: each endpoint's delivery of it has its own delivery id as well (X-Portal-Delivery).
     payload = {"event": event, "id": str(uuid.uuid4()), "occurred_at": _timestamp(occurred_at), **data}
