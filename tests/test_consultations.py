@@ -365,3 +365,32 @@ def test_secretariat_puts_an_overdue_request_on_its_plenary_without_seeing_addre
     client.post(f"/consultations/{meeting.id}/agenda/requests/{other}")
     with app.app_context():
         assert len(db.session.get(Consultation, meeting.id).agenda) == 1
+
+
+def test_reminders_and_agenda_freeze_are_set_per_consultation(app, make):
+    parties = make.parties()
+    meeting = consultation(make, parties.officer, [parties.platform], status="scheduled",
+                           reminders_minutes=[2 * 60], agenda_freeze_hours=3)
+    start = future()
+    with time_machine.travel(start - timedelta(days=1) + timedelta(minutes=5), tick=False):
+        _round(app)
+    assert _reminders(app) == 0  # no 1-day reminder for this one
+    with app.app_context():
+        c = db.session.get(Consultation, meeting.id)
+        assert c.reminders == (120,) and c.agenda_frozen_at is None  # it freezes 3 hours before, not 48
+    with time_machine.travel(start - timedelta(hours=2) + timedelta(minutes=5), tick=False):
+        _round(app)
+    assert _reminders(app) == 3
+    with app.app_context():
+        assert db.session.get(Consultation, meeting.id).agenda_frozen_at is not None
+
+
+def test_reminder_offsets_out_of_bounds_are_refused(app, make):
+    from portal.consultations import services
+    from portal.core.exceptions import ValidationError
+    parties = make.parties()
+    for bad in ([0], [31 * 24 * 60], list(range(60, 60 * 7, 60))):
+        with pytest.raises(ValidationError):
+            consultation(make, parties.officer, [parties.platform], status="draft", reminders_minutes=bad)
+    with pytest.raises(ValidationError):
+        consultation(make, parties.officer, [parties.platform], status="draft", agenda_freeze_hours=10_000)

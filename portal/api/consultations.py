@@ -91,6 +91,7 @@ CONSULTATION = {
         "timezone": {"type": "string"}, "duration_minutes": {"type": "integer"},
         "organiser": {"type": "string"}, "starts_at": _NULLABLE_TIME, "ends_at": _NULLABLE_TIME,
         "reminders_minutes": {"type": "array", "items": {"type": "integer"}},
+        "agenda_freeze_hours": {"type": "integer"},
         "reschedule_reason": {"type": "string"}, "cancel_reason": {"type": "string"},
         "slots": {"type": "array", "items": SLOT},
         "invitees": {"type": "array", "items": INVITEE},
@@ -120,6 +121,9 @@ NEW = {
         "location": text_input(300), "room": text_input(120), "video_url": text_input(500),
         "timezone": text_input(64, minLength=1),
         "duration_minutes": {"type": "integer", "minimum": 15, "maximum": 24 * 60},
+        "reminders_minutes": {"type": "array", "maxItems": services.MAX_REMINDERS, "uniqueItems": True,
+                              "items": {"type": "integer", "minimum": 5, "maximum": services.MAX_REMINDER_MINUTES}},
+        "agenda_freeze_hours": {"type": "integer", "minimum": 0, "maximum": services.MAX_FREEZE_HOURS},
         "platforms": {"type": "array", "minItems": 1, "maxItems": MAX_INVITEES, "uniqueItems": True,
                       "items": _CODE},
         "agencies": {"type": "array", "maxItems": MAX_INVITEES, "uniqueItems": True, "items": _CODE},
@@ -199,7 +203,7 @@ def represent(consultation: Consultation) -> dict:
         "room": consultation.room, "video_url": consultation.video_url, "timezone": consultation.timezone,
         "duration_minutes": consultation.duration_minutes, "organiser": consultation.organiser.code,
         "starts_at": iso(consultation.starts_at), "ends_at": iso(consultation.ends_at),
-        "reminders_minutes": list(consultation.reminders),
+        "reminders_minutes": list(consultation.reminders), "agenda_freeze_hours": consultation.agenda_freeze_hours,
         "reschedule_reason": consultation.reschedule_reason, "cancel_reason": consultation.cancel_reason,
         "slots": slots, "invitees": invitees,
         "agenda": [{"id": a.id, "position": a.position, "title_ko": a.title_ko, "title_en": a.title_en,
@@ -245,7 +249,8 @@ def create_consultation():
         purpose_ko=data.get("purpose_ko", ""), purpose_en=data.get("purpose_en", ""), format=data["format"],
         location=data.get("location", ""), room=data.get("room", ""), video_url=data.get("video_url", ""),
         timezone=data.get("timezone", "Asia/Seoul"), duration_minutes=data["duration_minutes"],
-        platform_codes=data["platforms"], agency_codes=data.get("agencies", []), slots=slots, agenda=agenda)
+        platform_codes=data["platforms"], agency_codes=data.get("agencies", []), slots=slots, agenda=agenda,
+        reminders_minutes=data.get("reminders_minutes"), agenda_freeze_hours=data.get("agenda_freeze_hours"))
     if slots:
         services.propose(current_user, consultation)
     return _answer(consultation, 201)

@@ -34,6 +34,10 @@ class ConsultationForm(PortalForm):
                            choices=lambda: [(z, z) for z in clock.zone_choices()])
     duration_minutes = IntegerField(_l("Duration in minutes"), default=60,
                                     validators=[DataRequired(), NumberRange(min=15, max=1440)])
+    reminder_hours = StringField(_l("Reminders, in hours before the start (comma-separated)"), default="168, 24",
+                                 validators=[Length(max=60)])
+    agenda_freeze_hours = IntegerField(_l("The agenda freezes, in hours before the start"), default=48,
+                                       validators=[NumberRange(min=0, max=14 * 24)])
     platforms = SelectMultipleField(_l("Platforms invited"), validators=[DataRequired()])
     agencies = SelectMultipleField(_l("Agencies invited (plenary meetings)"))
     submit = SubmitField(_l("Save"))

@@ -63,6 +63,9 @@ AGENDA_OPEN = frozenset({DRAFT, PROPOSED, SCHEDULED})
 
 MAX_SLOTS = 20
 MAX_AGENDA_ITEMS = 50
+MAX_REMINDERS = 5
+MAX_REMINDER_MINUTES = 30 * 24 * 60  # the reminders job looks 31 days ahead
+MAX_FREEZE_HOURS = 14 * 24
 EARLIEST_AHEAD = timedelta(minutes=0)
 LATEST_AHEAD = timedelta(days=366)
 # People of invited organisations who attend: the roles that do the work, not the system administrators.
@@ -188,7 +191,8 @@ def page_of(by: User, consultation: Consultation) -> Page:
 def create(by: User, *, kind: str, title_ko: str, title_en: str, format: str, duration_minutes: int,
            platform_codes: list[str], agency_codes: list[str] = (), purpose_ko: str = "", purpose_en: str = "",
            location: str = "", room: str = "", video_url: str = "", timezone: str = "Asia/Seoul",
-           slots: list[datetime] = (), agenda: list[AgendaEntry] = ()) -> Consultation:
+           slots: list[datetime] = (), agenda: list[AgendaEntry] = (), reminders_minutes: list[int] | None = None,
+           agenda_freeze_hours: int | None = None) -> Consultation:
     """A new consultation in draft, organised by `by`'s organisation."""
     policy.require(by, "consultation.organise")
     now = clock.now()
@@ -197,7 +201,8 @@ def create(by: User, *, kind: str, title_ko: str, title_en: str, format: str, du
         created_by_id=by.id, status=DRAFT, sequence=0, created_at=now, updated_at=now)
     _apply_details(consultation, kind=kind, title_ko=title_ko, title_en=title_en, purpose_ko=purpose_ko,
                    purpose_en=purpose_en, format=format, location=location, room=room, video_url=video_url,
-                   timezone=timezone, duration_minutes=duration_minutes)
+                   timezone=timezone, duration_minutes=duration_minutes, reminders_minutes=reminders_minutes,
+                   agenda_freeze_hours=agenda_freeze_hours)
     _set_invitees(consultation, by, platform_codes, agency_codes)
     db.session.add(consultation)
     for start in slots:
@@ -548,7 +553,8 @@ def _require_agenda_open(consultation: Consultation) -> None:
 
 def _apply_details(consultation: Consultation, *, kind: str, title_ko: str, title_en: str, format: str,
                    duration_minutes: int, purpose_ko: str = "", purpose_en: str = "", location: str = "",
-                   room: str = "", video_url: str = "", timezone: str = "Asia/Seoul") -> None:
+                   room: str = "", video_url: str = "", timezone: str = "Asia/Seoul",
+                   reminders_minutes: list[int] | None = None, agenda_freeze_hours: int | None = None) -> None:
     if kind not in KINDS:
         raise ValidationError("kind", _l("Choose a plenary meeting or a bilateral consultation."))
     if format not in FORMATS:
@@ -573,6 +579,19 @@ def _apply_details(consultation: Consultation, *, kind: str, title_ko: str, titl
     consultation.location, consultation.room = location[:300], (room or "").strip()[:120]
     consultation.video_url = video_url[:500] if format != "in_person" else ""
     consultation.timezone, consultation.duration_minutes = timezone, duration_minutes
+    if reminders_minutes is not None:
+        offsets = sorted(set(reminders_minutes), reverse=True)
+        if len(offsets) > MAX_REMINDERS or any(not isinstance(o, int) or not 5 <= o <= MAX_REMINDER_MINUTES
+                                                for o in offsets):
+            raise ValidationError("reminders_minutes", _l(
+                "Give at most %(num)d reminders, each between 5 minutes and 30 days before the start.",
+                num=MAX_REMINDERS))
+        consultation.reminder_offsets = ",".join(map(str, offsets))
+    if agenda_freeze_hours is not None:
+        if not isinstance(agenda_freeze_hours, int) or not 0 <= agenda_freeze_hours <= MAX_FREEZE_HOURS:
+            raise ValidationError("agenda_freeze_hours", _l(
+                "The agenda freezes between 0 hours and 14 days before the start."))
+        consultation.agenda_freeze_hours = agenda_freeze_hours
 
 
 def _set_invitees(consultation: Consultation, by: User, platform_codes, agency_codes) -> None:

@@ -72,6 +72,7 @@ def _details_form(consultation: Consultation | None = None) -> ConsultationForm:
     form.platforms.choices = _organisation_choices("platform")
     form.agencies.choices = [c for c in _organisation_choices("agency") if c[0] != current_user.organisation.code]
     if consultation is not None and not form.is_submitted():
+        form.reminder_hours.data = ", ".join(str(m // 60) for m in consultation.reminders)
         codes = {i.organisation.code: i.organisation.kind for i in consultation.invitees}
         form.platforms.data = [c for c, k in codes.items() if k == "platform"]
         form.agencies.data = [c for c, k in codes.items() if k == "agency"]
@@ -83,7 +84,17 @@ def _details(form: ConsultationForm) -> dict:
                 purpose_ko=form.purpose_ko.data, purpose_en=form.purpose_en.data, format=form.format.data,
                 location=form.location.data, room=form.room.data, video_url=form.video_url.data,
                 timezone=form.timezone.data, duration_minutes=form.duration_minutes.data,
-                platform_codes=form.platforms.data, agency_codes=form.agencies.data or [])
+                platform_codes=form.platforms.data, agency_codes=form.agencies.data or [],
+                reminders_minutes=_reminder_minutes(form.reminder_hours.data),
+                agenda_freeze_hours=form.agenda_freeze_hours.data)
+
+
+def _reminder_minutes(text: str | None) -> list[int]:
+    """"168, 24" (hours) as minutes; anything else is refused with the form's field named."""
+    parts = [part.strip() for part in (text or "").split(",") if part.strip()]
+    if not all(part.isascii() and part.isdigit() and len(part) <= 4 for part in parts):
+        raise ValidationError("reminder_hours", _("Give whole hours separated by commas, e.g. 168, 24."))
+    return [int(part) * 60 for part in parts]
 
 
 # --- Lists and pages -------------------------------------------------------------------------------------
