@@ -3,11 +3,13 @@
 `DOCUMENT_SIGNING_CHAIN`), generated into `instance/signing/` on first use elsewhere."""
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import hashlib
 import io
 import logging
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -125,6 +127,19 @@ def _self_signed_pair() -> tuple[bytes, bytes]:
 def sign_pdf(pdf: bytes, identity: SigningIdentity, *, title: str, author: str, subject: str,
              issued_at: datetime, reason: str) -> bytes:
     """A PAdES baseline signature over the whole file, as an incremental update (PDF/A survives it)."""
+    arguments = dict(title=title, author=author, subject=subject, issued_at=issued_at, reason=reason)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return _sign_pdf(pdf, identity, **arguments)
+    # pyHanko's synchronous API calls asyncio.run(), which a thread already running an event loop cannot
+    # (a caller that drives another library's loop, e.g. Playwright's sync API): sign in a thread of its own.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pdf-sign") as pool:
+        return pool.submit(_sign_pdf, pdf, identity, **arguments).result()
+
+
+def _sign_pdf(pdf: bytes, identity: SigningIdentity, *, title: str, author: str, subject: str,
+              issued_at: datetime, reason: str) -> bytes:
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
 
