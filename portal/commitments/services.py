@@ -1,8 +1,9 @@
 """Compliance commitments: every rule of keeping templates, making a commitment, signing, countersigning,
 withdrawing, expiring and renewing it.
 
-Services flush, never commit. Every state change goes through `_move`, which re-reads the state under the
-row's lock and refuses with `Conflict` when the action no longer applies, and records the audit row.
+Services flush, never commit. Every state change goes through `_move`, a `core.workflow.transition` on the
+table `COMMITMENTS`, which re-reads the state under the row's lock, refuses with `Conflict` when the action
+no longer applies, and records the audit row.
 The canonical document is issued once, when the commitment is sent for signature, and its SHA-256 is
 fixed then; a signature is accepted only for that hash, after re-reading the stored bytes, and only with a
 fresh TOTP code (`accounts.services.verify_fresh_code`: a step later than any accepted before).
@@ -19,6 +20,7 @@ from flask import has_request_context, request
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.exc import NoResultFound
 
 from portal.accounts import services as accounts
 from portal.accounts.models import Organisation, User
@@ -37,18 +39,28 @@ from portal.commitments.models import (
     CommitmentTemplate,
     Signature,
 )
-from portal.core import audit, clock, events, policy
+from portal.core import audit, clock, events, policy, workflow
 from portal.core.exceptions import Conflict, NotFound, ValidationError
+from portal.core.workflow import Transition
 from portal.extensions import db
 
-TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
-    "send_for_signature": (frozenset({DRAFT}), AWAITING_SIGNATURE),
-    "sign": (frozenset({AWAITING_SIGNATURE}), SIGNED),
-    "countersign": (frozenset({SIGNED}), IN_FORCE),
-    "expire": (frozenset({IN_FORCE}), EXPIRED),
-    "supersede": (frozenset({IN_FORCE}), SUPERSEDED),
-    "withdraw": (frozenset({DRAFT, AWAITING_SIGNATURE, SIGNED, IN_FORCE}), WITHDRAWN),
-}
+# The lifecycle: one table of core.workflow transitions, taken by `_move`. Expiring and superseding are the
+# system's steps (by=None).
+_CHANGED = _l("This commitment has changed meanwhile: reload the page.")
+TRANSITIONS: dict[str, Transition] = {t.action: t for t in (
+    Transition("send_for_signature", frozenset({DRAFT}), AWAITING_SIGNATURE, "commitment.create", _CHANGED),
+    Transition("sign", frozenset({AWAITING_SIGNATURE}), SIGNED, "commitment.sign", _CHANGED),
+    Transition("countersign", frozenset({SIGNED}), IN_FORCE, "commitment.countersign", _CHANGED),
+    Transition("expire", frozenset({IN_FORCE}), EXPIRED, None, _CHANGED),
+    Transition("supersede", frozenset({IN_FORCE}), SUPERSEDED, None, _CHANGED),
+    Transition("withdraw", frozenset({DRAFT, AWAITING_SIGNATURE, SIGNED, IN_FORCE}), WITHDRAWN,
+               "commitment.withdraw", _CHANGED),
+)}
+# Commitments keep no history table of their own: the audit trail is their history. System steps are
+# recorded for the countersigning agency.
+COMMITMENTS = workflow.Workflow(name="commitment", model=Commitment, transitions=TRANSITIONS.values(),
+                                history=lambda *args, **kwargs: None,
+                                audit_organisation=lambda commitment, by: commitment.agency_id)
 ENDED = frozenset({EXPIRED, SUPERSEDED, WITHDRAWN})
 
 # The sentence a signer consents to, in their language; the record keeps the exact text shown.
@@ -417,31 +429,27 @@ def registry() -> list[RegistryEntry]:
 
 def _move(by: User | None, commitment: Commitment, action: str, details: dict | None = None) -> None:
     """Apply `action` under the row's lock, or refuse with Conflict when the state no longer allows it."""
-    sources, target = TRANSITIONS[action]
-    current = _lock(commitment)
-    if current not in sources:
-        raise Conflict(_l("This commitment has changed meanwhile: reload the page."))
-    before = commitment.status
-    commitment.status = target
-    commitment.updated_at = clock.now()
-    audit.record(f"commitment.{action}", commitment, actor=by,
-                 organisation_id=by.organisation_id if by is not None else commitment.agency_id,
-                 details={"from": before, "to": target, **(details or {})})
+    try:
+        workflow.transition(COMMITMENTS, commitment, action, by, **(details or {}))
+    except NoResultFound:
+        raise NotFound(_l("Commitment not found.")) from None
 
 
 def _lock_checked(commitment: Commitment, action: str) -> None:
-    if _lock(commitment) not in TRANSITIONS[action][0]:
-        raise Conflict(_l("This commitment has changed meanwhile: reload the page."))
+    """Lock the row and refuse with Conflict unless `action` still applies to its state as stored now."""
+    _lock(commitment)
+    if not COMMITMENTS.applies(commitment, action):
+        raise Conflict(TRANSITIONS[action].refusal)
 
 
 def _lock(commitment: Commitment) -> str:
-    """Lock the row for the rest of the unit of work and return its state as stored now (re-read)."""
-    status = db.session.scalar(select(Commitment.status).where(Commitment.id == commitment.id).with_for_update())
-    if status is None:
-        raise NotFound(_l("Commitment not found."))
-    if status != commitment.status:
-        db.session.refresh(commitment)
-    return status
+    """Lock the row for the rest of the unit of work and return its state as stored now
+    (`core.workflow.lock`: FOR UPDATE on PostgreSQL, the writer's lock on SQLite; the row is re-read)."""
+    try:
+        workflow.lock(commitment)
+    except NoResultFound:
+        raise NotFound(_l("Commitment not found.")) from None
+    return commitment.status
 
 
 def in_language(value, language: str) -> str:
