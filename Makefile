@@ -7,6 +7,8 @@ FLASK := $(BIN)/flask --app portal
 PORT ?= 5000
 WORKERS ?= 2
 PYTEST_ARGS ?=
+# pytest-xdist: one test process per CPU (each with its own database; see tests/conftest.py).
+TEST_WORKERS ?= auto
 
 .PHONY: run test test-fast install system-packages translations compile-translations check-translations migrate seed benchmark benchmark-server clean
 
@@ -17,11 +19,11 @@ run: install compile-translations migrate seed
 		$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers $(WORKERS) wsgi:app
 
 test: install compile-translations
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # The inner loop: every test but the browser ones (marker e2e).
 test-fast: install compile-translations
-	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not e2e" $(PYTEST_ARGS)
 
 install: system-packages $(VENV)/.installed node_modules/.installed
 

@@ -13,7 +13,27 @@ from sqlalchemy import text
 from portal import create_app
 from portal.extensions import db
 
-PG_URL = os.environ.get("PORTAL_TEST_DATABASE_URL")
+def _worker_database(url: str | None) -> str | None:
+    """Under pytest-xdist each worker truncates tables before every test, so each needs a database of its own:
+    <database>_<worker>, made on the same server when missing (CI drops them with the run's database)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    from sqlalchemy import create_engine
+
+    server_url, name = url.rsplit("/", 1)
+    own = f"{name}_{worker}"
+    server = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": own}).first() is None:
+            conn.execute(text(f'CREATE DATABASE "{own}"'))
+            # As .ci/run sets on the run's database: a transaction a test leaves open ends instead of blocking.
+            conn.execute(text(f"ALTER DATABASE \"{own}\" SET idle_in_transaction_session_timeout = '60s'"))
+    server.dispose()
+    return f"{server_url}/{own}"
+
+
+PG_URL = _worker_database(os.environ.get("PORTAL_TEST_DATABASE_URL"))
 MINIMUM_HASHING = {"PASSWORD_HASH_TIME_COST": 1, "PASSWORD_HASH_MEMORY_COST": 8, "PASSWORD_HASH_PARALLELISM": 1}
 
 
