@@ -41,8 +41,9 @@ BIG_ITEMS = 10_000
 # --- The server --------------------------------------------------------------------------------------------
 
 @contextmanager
-def gunicorn(app, workers: int = WORKERS):
-    """gunicorn serving `wsgi:app` over the app's database, on a free loopback port: yields (host, port)."""
+def gunicorn(app, workers: int = WORKERS, target: str = "wsgi:app"):
+    """gunicorn serving `target` (the portal's `wsgi:app` over the app's database, or the bare Flask app of
+    benchmarks/hello.py) on a free loopback port: yields (host, port)."""
     instance = Path(app.instance_path)
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     settings = {"SECRET_KEY": "benchmark", "SQLALCHEMY_DATABASE_URI": uri, "WTF_CSRF_ENABLED": False,
@@ -60,7 +61,7 @@ def gunicorn(app, workers: int = WORKERS):
     with open(log, "wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind", f"fd://{sock.fileno()}",
-             "--timeout", "600", "--graceful-timeout", "10", "--log-level", "warning", "wsgi:app"],
+             "--timeout", "600", "--graceful-timeout", "10", "--log-level", "warning", target],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, pass_fds=(sock.fileno(),))
     sock.close()
     try:
@@ -281,6 +282,10 @@ def main():
             db.engine.dispose()
         results = {}
         load = os.getloadavg()
+        # The yardstick, under the same gunicorn settings in the same run: a bare Flask "hello".
+        with gunicorn(app, target="benchmarks.hello:app") as (host, port):
+            wrk(f"http://{host}:{port}/", "", 3)
+            results["bare Flask"] = wrk(f"http://{host}:{port}/", "", duration)
         with gunicorn(app) as (host, port):
             cookie = login_cookie(host, port, ids["agent_email"], ids["password"], ids["totp_secret"])
             status, _ = _get(host, port, "/requests/", {"Cookie": cookie, "Accept-Language": "en"})
@@ -307,10 +312,14 @@ def main():
 
         print(f"\n{dialect}, gunicorn {WORKERS} workers, wrk {CONNECTIONS} connections, {duration} s each "
               f"(load average at the start {load[0]:.1f}, at the end {os.getloadavg()[0]:.1f}):")
-        for name in ("inbox, 1 connection", "inbox", "inbox, all statuses"):
+        for name in ("bare Flask", "inbox, 1 connection", "inbox", "inbox, all statuses"):
             r = results[name]
             print(f"  {name:40} {r['rate']:8.1f} req/s   p50 {r['p50']:8.1f} ms   p99 {r['p99']:8.1f} ms   "
                   f"({r['requests']} requests, {r['not_ok']} not 2xx/3xx)")
+        ratio = results["inbox"]["rate"] / results["bare Flask"]["rate"]
+        print(f"  inbox / bare Flask at {CONNECTIONS} connections: {ratio:.1%} (goal at least 10 %: "
+              f"{'met' if ratio >= 0.10 else 'NOT met'}); inbox p99 {results['inbox']['p99']:.1f} ms (goal under 100 ms: "
+              f"{'met' if results['inbox']['p99'] < 100 else 'NOT met'})")
         for name in ("reader while the write lock is held 5 s", "reader while the big request is issued"):
             r = results[name]
             print(f"  {name:44} {r['pages']} pages, p50 {r['p50']:.1f} ms, slowest {r['max']:.1f} ms, "
