@@ -150,3 +150,25 @@ def code_version() -> str:
     if configured:
         return str(configured)
     return _git_version(str(Path(current_app.root_path).parent))
+
+
+# --- The PDF: the same rows, with charts, through core/documents ----------------------------------------
+
+from portal.core import documents  # noqa: E402
+
+TRANSPARENCY = documents.register_kind("transparency_report", "투명성 보고서", "Transparency report").code
+
+
+def prepare_pdf(report: Report, issuer, issued_by_id: int | None) -> documents.Prepared:
+    """Render and sign the report's PDF (no database); record it with `documents.record_document`."""
+    from portal.reports import charts
+
+    period = {"start": report.period.start.isoformat(), "last_day": report.period.last_day.isoformat()}
+    context = {"period": period, "rows": report.rows, "manifest": manifest(report),
+               "charts": {"share": charts.share_within_deadline(report.rows),
+                          "act": charts.hours_to_act(report.rows)}}
+    reference = f"TR-{period['start']}-{period['last_day']}"
+    return documents.prepare_document(
+        TRANSPARENCY, "transparency_report", context, reference=reference, issuer=documents.Party.of(issuer),
+        recipient_organisation_id=None, title=f"투명성 보고서 / Transparency report {reference}",
+        issued_by_id=issued_by_id, issued_at=report.generated_at)

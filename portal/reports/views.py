@@ -91,3 +91,18 @@ def transparency_csv_sha256():
     return Response(transparency.sha256_line(transparency.to_csv(report), name), mimetype="text/plain",
                     headers={"Content-Disposition": f'attachment; filename="{name}.sha256"',
                              "Cache-Control": "no-store"})
+
+
+@bp.get("/transparency.pdf")
+@access("report.export")
+def transparency_pdf():
+    """The report as a signed PDF, recorded (and so verifiable at /verify) in a deferred write: GETs read."""
+    from portal.core import documents, transaction
+
+    report = _report()
+    prepared = transparency.prepare_pdf(report, current_user.organisation, current_user.id)
+    transaction.write(lambda: documents.record_document(prepared))
+    name = transparency.filename(report.period).removesuffix(".csv") + ".pdf"
+    return Response(prepared.pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{name}"', "X-Content-SHA256": prepared.sha256,
+        "Cache-Control": "no-store"})
