@@ -1,5 +1,17 @@
 // Small progressive enhancements; every page works without them. No inline scripts (CSP).
 document.addEventListener("DOMContentLoaded", () => {
+  // On a phone tables become cards (portal.css): each cell carries its column's name, from the table's head.
+  document.querySelectorAll("table.tbl").forEach((table) => {
+    const names = [...table.querySelectorAll(":scope > thead > tr > th")].map((th) => th.textContent.trim());
+    table.querySelectorAll(":scope > tbody > tr").forEach((row) => {
+      let column = 0;
+      [...row.children].forEach((cell) => {
+        if (!cell.hasAttribute("data-label") && names[column] && cell.colSpan === 1) cell.dataset.label = names[column];
+        column += cell.colSpan;
+      });
+    });
+  });
+
   // Copy buttons next to inert URLs and codes.
   document.querySelectorAll("[data-copy]").forEach((button) => {
     button.addEventListener("click", async () => {
