@@ -8,6 +8,7 @@ an e-mail does, in its recipient's language) is a way to read one page, not a ch
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from flask import current_app, request, session
@@ -63,6 +64,15 @@ def moment_in(value, zone: str | None, fmt: str = "medium") -> str:
     return clock.format_moment(value, zone, fmt)
 
 
+# Two full stops where a name that ends in one ("Ltd.") closes a sentence; an ellipsis is left alone.
+_DOUBLED_FULL_STOP = re.compile(r"(?<!\.)\.\.(?!\.)")
+
+
+def one_full_stop(text) -> str:
+    """Template filter on a translated sentence: "GlobeChat Messenger Ltd.." becomes "... Ltd."."""
+    return _DOUBLED_FULL_STOP.sub(".", str(text))
+
+
 def check_catalogues(app) -> list[str]:
     """Compiled catalogues the app needs; returns what is missing (checked at start-up, like SecureDrop)."""
     translations = Path(app.root_path) / "translations"
@@ -81,4 +91,5 @@ def init_app(app) -> None:
     app.before_request(keep_asked_language)
     app.jinja_env.filters["moment"] = moment
     app.jinja_env.filters["moment_in"] = moment_in
+    app.jinja_env.filters["one_full_stop"] = one_full_stop
     app.jinja_env.globals.update(current_language=current_language, LANGUAGE_NAMES=LANGUAGE_NAMES)

@@ -32,7 +32,7 @@ class DraftForm(PortalForm):
 
 
 class ItemsForm(PortalForm):
-    lines = TextAreaField(_l("Addresses, one per line"), render_kw={"rows": 8, "spellcheck": "false"})
+    lines = TextAreaField(_l("Addresses, one per line"), render_kw={"rows": 20, "spellcheck": "false"})
     csv_file = FileField(_l("Or a CSV file (columns url, sha256, md5, pdq, note)"))
     submit = SubmitField(_l("Add the items"))
 

@@ -338,7 +338,9 @@ def item(request_id: int, item_id: int):
             return _done(req, _("The outcome is recorded."), "items")
     earlier = services.earlier_requests(current_user, req, [found.url_hash])
     services.record_item_view(current_user, req, found)
+    previous_id, next_id = services.item_neighbours(req, found)
     return render_template("requests/item.html", req=req, item=found, form=form,
+                           previous_id=previous_id, next_id=next_id,
                            earlier=earlier.get(found.url_hash, []),
                            can=lambda permission: policy.can(current_user, permission, req))
 

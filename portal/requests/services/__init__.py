@@ -57,6 +57,7 @@ from portal.requests.services.queries import (  # noqa: F401
     Page,
     attachments_of,
     earlier_requests,
+    item_neighbours,
     extensions_of,
     get_item,
     history,

@@ -173,6 +173,15 @@ def get_item(req: Request, item_id: int) -> RequestItem:
     return item
 
 
+def item_neighbours(req: Request, item: RequestItem) -> tuple[int | None, int | None]:
+    """The ids of the items before and after `item` in its request, by position (None at either end)."""
+    base = select(RequestItem.id).where(RequestItem.request_id == req.id)
+    before = db.session.scalar(base.where(RequestItem.position < item.position)
+                               .order_by(RequestItem.position.desc()).limit(1))
+    after = db.session.scalar(base.where(RequestItem.position > item.position).order_by(RequestItem.position).limit(1))
+    return before, after
+
+
 def earlier_requests(user: User, req: Request, url_hashes: list[str]) -> dict[str, list[tuple[int, str]]]:
     """For each address, the other issued requests to the same platform that `user` may see and that
     carried it: {url_hash: [(request id, reference), ...]}."""
