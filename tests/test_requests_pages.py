@@ -149,3 +149,35 @@ def test_filters(app, make, auth, client):
     assert listed("priority=urgent") == {urgent}
     assert listed("request_type=removal") == {standard}
     assert listed("category=ncii") == {urgent}
+
+
+def test_an_item_page_links_to_the_items_before_and_after_it(app, make, auth, client):
+    parties = make.parties()
+    request_id = make.request(parties, "acknowledged", urls=("https://a.example/1", "https://a.example/2",
+                                                             "https://a.example/3"))
+    with app.app_context():
+        first, middle, last = db.session.scalars(select(RequestItem.id).where(
+            RequestItem.request_id == request_id).order_by(RequestItem.position))
+    auth.login(parties.agent)
+    page = client.get(f"/requests/{request_id}/items/{middle}").get_data(as_text=True)
+    assert f'rel="prev" href="/requests/{request_id}/items/{first}"' in page
+    assert f'rel="next" href="/requests/{request_id}/items/{last}"' in page
+    first_page = client.get(f"/requests/{request_id}/items/{first}?lang=ko").get_data(as_text=True)
+    assert 'rel="prev"' not in first_page and "다음 항목" in first_page
+    assert 'rel="next"' not in client.get(f"/requests/{request_id}/items/{last}").get_data(as_text=True)
+
+
+def test_no_empty_actions_heading_for_a_user_with_nothing_to_do(app, make, auth, client):
+    parties = make.parties()
+    request_id = make.request(parties, "closed")
+    auth.login(parties.agent)
+    page = client.get(f"/requests/{request_id}").get_data(as_text=True)
+    assert ">Actions<" not in page
+
+
+def test_a_name_that_ends_in_a_full_stop_closes_a_sentence_with_one():
+    from portal.i18n import one_full_stop
+
+    assert one_full_stop("Sent to GlobeChat Messenger Ltd..") == "Sent to GlobeChat Messenger Ltd."
+    assert one_full_stop("Wait... then go.") == "Wait... then go."
+    assert one_full_stop("GlobeChat Ltd.에 보냈습니다.") == "GlobeChat Ltd.에 보냈습니다."
