@@ -25,15 +25,21 @@ def _svg(figure) -> Markup:
     return Markup(text[text.index("<svg"):])
 
 
+def _bars(count: int):
+    """A figure of horizontal bars, one row per platform: (figure, axes)."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(6.5, 0.4 + 0.35 * max(count, 1)))
+    return figure, figure.add_subplot()
+
+
 def share_within_deadline(rows: list[dict]) -> Markup:
     """Share within deadline per platform with its 95 % Wilson interval (cells without a share are left out)."""
     import matplotlib
-    from matplotlib.figure import Figure
 
     shown = [r for r in rows if r["within_deadline_share"] is not None]
     with matplotlib.rc_context(RC):
-        figure = Figure(figsize=(6.5, 0.4 + 0.35 * max(len(shown), 1)))
-        ax = figure.add_subplot()
+        figure, ax = _bars(len(shown))
         names = [r["platform"] for r in shown]
         shares = [r["within_deadline_share"] for r in shown]
         low = [s - r["ci95_low"] for s, r in zip(shares, shown)]
@@ -47,12 +53,10 @@ def share_within_deadline(rows: list[dict]) -> Markup:
 def hours_to_act(rows: list[dict]) -> Markup:
     """Median and 90th percentile hours to act per platform."""
     import matplotlib
-    from matplotlib.figure import Figure
 
     shown = [r for r in rows if r["median_hours_to_act"] is not None]
     with matplotlib.rc_context(RC):
-        figure = Figure(figsize=(6.5, 0.4 + 0.35 * max(len(shown), 1)))
-        ax = figure.add_subplot()
+        figure, ax = _bars(len(shown))
         names = [r["platform"] for r in shown]
         ax.barh(names, [r["p90_hours_to_act"] or 0 for r in shown], color="#b1cefb", label="90% / p90")
         ax.barh(names, [r["median_hours_to_act"] for r in shown], color="#256ef4", label="중앙값 / median")
