@@ -134,3 +134,82 @@ def test_a_rolled_back_issue_prepares_nothing(app, make):
             raise RuntimeError("the request failed after issuing")
     status, reference, _ready, notices_, mails = _state(app, request_id)
     assert status == "awaiting_approval" and reference is None and notices_ == 0 and mails == 0
+
+
+# --- The documents of a step: withdrawal notice, closure certificate -----------------------------------------
+
+def _step_state(app, request_id, kind, template):
+    with app.app_context():
+        req = db.session.get(Request, request_id)
+        documents_ = _count(documents.Document, documents.Document.reference == req.reference,
+                            documents.Document.kind == kind)
+        return req.status, documents_, _count(OutboxMessage, OutboxMessage.template == template)
+
+
+def _take(app, make, parties, request_id, action):
+    from portal.accounts.models import User
+    from portal.core.transaction import unit_of_work
+    from portal.requests import services
+
+    with app.test_request_context(), unit_of_work():
+        req, officer = db.session.get(Request, request_id), db.session.get(User, parties.officer.id)
+        if action == "close":
+            services.close(officer, req)
+        else:
+            services.withdraw(officer, req, "Issued to the wrong platform")
+
+
+@pytest.mark.parametrize("action, kind, template", [("close", notices.CLOSURE, "request_closed"),
+                                                    ("withdraw", notices.WITHDRAWAL, "request_withdrawn")])
+def test_a_steps_document_renders_after_the_commit_and_the_platform_is_told_then(app, make, monkeypatch,
+                                                                                   action, kind, template):
+    parties = make.parties()
+    request_id = make.request(parties, "responded_fully")
+    seen = {}
+
+    def write(html, **kwargs):
+        seen["in_transaction"] = db.session().in_transaction()
+        with app.app_context():  # the step is committed and visible while its document renders
+            seen["status"] = db.session.get(Request, request_id).status
+        return stand_in_pdf(html, **kwargs)
+
+    monkeypatch.setattr(documents.render, "write_pdf", write)
+    _take(app, make, parties, request_id, action)
+    assert seen == {"in_transaction": False, "status": "closed" if action == "close" else "withdrawn"}
+    assert _step_state(app, request_id, kind, template)[1:] == (1, 2)  # one document, agent and admin told
+
+
+@pytest.mark.parametrize("action, kind, template", [("close", notices.CLOSURE, "request_closed"),
+                                                    ("withdraw", notices.WITHDRAWAL, "request_withdrawn")])
+def test_the_job_prepares_a_pending_step_document_once(app, make, failing_renderer, action, kind, template):
+    failing_renderer["broken"] = False
+    parties = make.parties()
+    request_id = make.request(parties, "responded_fully")
+    failing_renderer["broken"] = True
+    _take(app, make, parties, request_id, action)
+    status, documents_, mails = _step_state(app, request_id, kind, template)
+    assert status in ("closed", "withdrawn") and documents_ == 0 and mails == 0  # the step stands, not yet told
+
+    failing_renderer["broken"] = False
+    with app.app_context():
+        jobs.run_round()  # too soon
+    assert _step_state(app, request_id, kind, template)[1] == 0
+    with time_machine.travel(clock.now() + timedelta(minutes=3), tick=False):
+        with app.app_context():
+            assert jobs.run_round()["requests.prepare_notices"] == {"pending": 1}
+        with app.app_context():
+            assert jobs.run_round()["requests.prepare_notices"] == {"pending": 0}
+    assert _step_state(app, request_id, kind, template)[1:] == (1, 2)
+
+
+def test_preparing_a_step_document_twice_records_it_once(app, make):
+    from portal.requests.models import RequestEvent
+
+    request_id = make.request(make.parties(), "closed")
+    with app.app_context():
+        event_id = db.session.scalar(select(RequestEvent.id).where(RequestEvent.request_id == request_id,
+                                                                  RequestEvent.action == "close"))
+        db.session.rollback()
+    with app.test_request_context():
+        assert notices.prepare_step_document(event_id) is False
+    assert _step_state(app, request_id, notices.CLOSURE, "request_closed")[1:] == (1, 2)

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from portal.accounts.models import User
 from portal.core import documents
 from portal.core.documents import Document
+from portal.core.transaction import unit_of_work
 from portal.extensions import db
 from portal.requests import services
 from portal.requests.models import Request
@@ -143,12 +144,11 @@ def test_closure_certificate_lists_outcomes_and_times(app, make, parties):
 
 def test_closing_again_after_reopening_replaces_the_certificate(app, make, parties, client):
     request_id = make.request(parties, "closed")
-    with app.test_request_context():
+    with app.test_request_context(), unit_of_work():  # the certificate is prepared after the commit
         req = db.session.get(Request, request_id)
         services.reopen(_user(parties, "officer"), req, "One address is still reachable")
         services.submit_response(_user(parties, "agent"), req)
         services.close(_user(parties, "officer"), req)
-        db.session.commit()
     first, second = _documents(app, request_id, "closure_certificate")
     assert second.replaces_id == first.id
     with app.app_context():

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from portal.accounts.models import User
 from portal.core import clock, outbox
 from portal.core.outbox import OutboxMessage
+from portal.core.transaction import unit_of_work
 from portal.extensions import db
 from portal.requests import services
 from portal.requests.models import Request
@@ -75,7 +76,7 @@ def test_issuing_mails_the_platform_in_each_recipients_language(app, make, smtp)
 
 def test_no_mail_of_the_lifecycle_carries_a_reported_address(app, make):
     parties, request_id = _issue(make)
-    with app.test_request_context():
+    with app.test_request_context(), unit_of_work():  # the withdrawal is announced after the commit
         req = db.session.get(Request, request_id)
         agent, officer = db.session.get(User, parties.agent.id), db.session.get(User, parties.officer.id)
         services.acknowledge(agent, req)
@@ -86,7 +87,6 @@ def test_no_mail_of_the_lifecycle_carries_a_reported_address(app, make):
         services.submit_response(agent, req)
         services.reopen(officer, req, "https://cdn.example.net/v/abcdef is back")
         services.withdraw(officer, req, "see https://victim-site.example/private/alice-123")
-        db.session.commit()
     messages = _messages(app)
     assert {m.template for m in messages} >= {"request_issued", "request_acknowledged", "message_posted",
                                               "extension_requested", "extension_decided", "request_responded",

@@ -19,8 +19,10 @@ from sqlalchemy import func, select
 from portal.accounts.models import User
 from portal.core import outbox
 from portal.core.audit import AuditEvent
-from portal.core.exceptions import Conflict
+from portal.core.documents import Document
+from portal.core.exceptions import ValidationError
 from portal.core.outbox import OutboxMessage
+from portal.core.transaction import unit_of_work
 from portal.extensions import db
 from portal.requests import services as requests
 from portal.requests.models import Request
@@ -339,17 +341,34 @@ def test_a_platforms_own_message_is_not_announced_back_to_it(app, make):
 
 def test_an_event_is_queued_in_the_transaction_of_its_change(app, make):
     parties = make.parties()
-    endpoint_id, _ = _register(app, parties, "https://hooks.example.com/closed", ["request.closed"])
-    refused, answered = make.request(parties, "issued"), make.request(parties, "responded_fully")
+    endpoint_id, _ = _register(app, parties, "https://hooks.example.com/messages", ["request.message"])
+    request_id = make.request(parties, "issued")
     with app.test_request_context():
-        officer = db.session.get(User, parties.officer.id)
-        with pytest.raises(Conflict):
-            requests.close(officer, db.session.get(Request, refused))  # not answered yet: nothing queued
-        requests.close(officer, db.session.get(Request, answered))
+        officer, req = db.session.get(User, parties.officer.id), db.session.get(Request, request_id)
+        with pytest.raises(ValidationError):
+            requests.post_message(officer, req, "  ")  # refused: nothing queued
+        requests.post_message(officer, req, "Please confirm the removal.")
         queued = select(func.count()).where(OutboxMessage.endpoint_id == endpoint_id)
         assert db.session.scalar(queued) == 1
         db.session.rollback()  # the change is undone, and its announcement with it
     assert _events(app, endpoint_id) == []
+
+
+def test_a_closing_is_announced_once_its_certificate_is_stored(app, make):
+    parties = make.parties()
+    endpoint_id, _ = _register(app, parties, "https://hooks.example.com/closed", ["request.closed"])
+    request_id = make.request(parties, "responded_fully")
+    with app.test_request_context():
+        req = db.session.get(Request, request_id)
+        requests.close(db.session.get(User, parties.officer.id), req)
+        assert db.session.scalar(select(func.count()).where(OutboxMessage.endpoint_id == endpoint_id)) == 0
+        db.session.rollback()
+    with app.test_request_context(), unit_of_work():
+        requests.close(db.session.get(User, parties.officer.id), db.session.get(Request, request_id))
+    assert _events(app, endpoint_id) == ["request.closed"]
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Document).where(
+            Document.kind == "closure_certificate")) == 1
 
 
 def test_payload_carries_ids_never_addresses_notes_or_message_text(app, make):

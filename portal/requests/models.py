@@ -330,6 +330,11 @@ class ExtensionRequest(db.Model):
     )
 
 
+# Steps recorded by a signed document, and those whose document is not stored yet.
+DOCUMENT_STEPS = ("withdraw", "close")
+DOCUMENT_PENDING = "document_ready_at IS NULL AND action IN ('withdraw', 'close')"
+
+
 class RequestEvent(db.Model):
     """The request's history as both sides see it: each state change with who, when and why."""
 
@@ -346,5 +351,14 @@ class RequestEvent(db.Model):
     # Regulator-only events (send back) are not shown to the platform.
     internal: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    # For a step a signed document records (withdraw, close): when that document was stored. None: it is
+    # being prepared, after the commit of the step (see portal.requests.notices).
+    document_ready_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     actor: Mapped[User | None] = relationship(lazy="joined")
+
+    __table_args__ = (
+        # The job that catches up on documents still pending reads this small partial index.
+        Index("ix_request_events_document_pending", "id", sqlite_where=text(DOCUMENT_PENDING),
+              postgresql_where=text(DOCUMENT_PENDING)),
+    )

@@ -14,11 +14,14 @@ renders and signs with no transaction open, then in one short unit of work store
 then the platform does not see the request at all (its scope requires `notice_ready_at`). If the process
 dies in between, the job `requests.prepare_notices` prepares every notice still pending.
 
-The other documents are short (no item list, or a closure certificate of what the platform already has)
-and are issued in the transaction of the change they record. The agency issues them; the platform
-receives them; both download them from the request page. A request closed again after reopening gets a
-new closure certificate that replaces the earlier one, so the verification page of the first says it was
-superseded.
+The withdrawal notice and the closure certificate record a step (the request's history event of that
+step); the certificate lists every item, so it is as long as the notice. They are prepared the same way:
+the step commits with its event's `document_ready_at` None, the document is rendered after the commit, and
+the unit that stores it sets `document_ready_at` and tells the platform (`when_step_recorded`); the same job
+catches up on any left pending. The extension decision has no item list and is issued in the transaction
+of the decision. The agency issues them; the platform receives them; both download them from the request
+page. A request closed again after reopening gets a new closure certificate that replaces the earlier one,
+so the verification page of the first says it was superseded.
 """
 from __future__ import annotations
 
@@ -35,7 +38,7 @@ from portal.core import clock, documents, jobs, transaction
 from portal.core.documents import Document
 from portal.extensions import db
 from portal.requests import deadlines, labels
-from portal.requests.models import UNISSUED, ExtensionRequest, Request, RequestItem
+from portal.requests.models import DOCUMENT_STEPS, UNISSUED, ExtensionRequest, Request, RequestEvent, RequestItem
 from portal.requests.urls import MAX_ITEMS
 
 log = logging.getLogger(__name__)
@@ -209,19 +212,103 @@ def prepare_notice_now(req: Request) -> None:
 
 
 def prepare_pending_notices(now=None) -> dict[str, int]:
-    """The job: prepare each notice still pending a while after its request was issued (a process that
-    died between the commit and the notice). Each in its own transactions, after this round's commit."""
-    now = now or clock.now()
-    pending = db.session.scalars(select(Request.id).where(
+    """The job: prepare each notice, withdrawal notice and closure certificate still pending a while after
+    its step (a process that died between the commit and the document). Each in its own transactions,
+    after this round's commit."""
+    before = (now or clock.now()) - RETRY_AFTER
+    notices_pending = db.session.scalars(select(Request.id).where(
         Request.reference.isnot(None), Request.notice_ready_at.is_(None), Request.status.notin_(UNISSUED),
-        Request.issued_at <= now - RETRY_AFTER
+        Request.issued_at <= before
     ).order_by(Request.id).limit(100)).all()
-    for request_id in pending:
+    for request_id in notices_pending:
         transaction.after_commit(lambda request_id=request_id: prepare_notice(request_id))
-    return {"pending": len(pending)}
+    steps_pending = db.session.scalars(select(RequestEvent.id).where(
+        RequestEvent.document_ready_at.is_(None), RequestEvent.action.in_(DOCUMENT_STEPS),
+        RequestEvent.occurred_at <= before
+    ).order_by(RequestEvent.id).limit(100)).all()
+    for event_id in steps_pending:
+        transaction.after_commit(lambda event_id=event_id: prepare_step_document(event_id))
+    return {"pending": len(notices_pending) + len(steps_pending)}
 
 
 jobs.register("requests.prepare_notices", prepare_pending_notices, order=20)
+
+
+# --- Documents that record a step: the withdrawal notice and the closure certificate ---------------------
+
+STEP_KINDS = {"withdraw": WITHDRAWAL, "close": CLOSURE}
+_on_step_recorded: dict[str, list[Callable[[Request, RequestEvent], None]]] = {step: [] for step in STEP_KINDS}
+
+
+def when_step_recorded(action: str):
+    """Register what to do once the document of a step (`withdraw`, `close`) is stored: run in the short
+    transaction that records it, so the platform is told once, with the document there to download."""
+    def register(announce: Callable[[Request, RequestEvent], None]):
+        _on_step_recorded[action].append(announce)
+        return announce
+    return register
+
+
+def issue_step_document(req: Request, action: str) -> None:
+    """Have the document of the step `action` just taken on `req` prepared once the transaction commits."""
+    request_id = req.id
+    transaction.after_commit(lambda: _prepare_newest(request_id, action))
+
+
+def _prepare_newest(request_id: int, action: str) -> bool:
+    with transaction.read_only():
+        event_id = db.session.scalar(select(RequestEvent.id).where(
+            RequestEvent.request_id == request_id, RequestEvent.action == action,
+            RequestEvent.document_ready_at.is_(None)).order_by(RequestEvent.id.desc()).limit(1))
+    return event_id is not None and prepare_step_document(event_id)
+
+
+def prepare_step_document(event_id: int) -> bool:
+    """Render, sign, store and announce the document of one step, as `prepare_notice` does for the notice
+    (no transaction held while rendering; only the run that claims the event records it)."""
+    with transaction.read_only():
+        event = db.session.get(RequestEvent, event_id)
+        if event is None or event.document_ready_at is not None or event.action not in STEP_KINDS:
+            return False
+        req = db.session.get(Request, event.request_id)
+        kind, at = STEP_KINDS[event.action], event.occurred_at
+        replaces = None
+        if kind == WITHDRAWAL:
+            context = {**_base(req), "reason": event.reason}
+            context["request"]["withdrawn_at"] = at
+        else:
+            context = closure_context(req, event.actor)
+            context["request"]["closed_at"] = at
+            earlier = _current_certificate(req.reference)
+            replaces = documents.Replaced.of(earlier) if earlier is not None else None
+        reference, platform_id, issuer = req.reference, req.platform_id, documents.Party.of(req.agency)
+        actor_id = event.actor_id
+    prepared = documents.prepare_document(
+        kind, kind, context, reference=reference, issuer=issuer, recipient_organisation_id=platform_id,
+        title=_title(kind, reference), replaces=replaces, issued_by_id=actor_id, issued_at=at)
+    with transaction.unit_of_work():
+        recorded = _record_step_document(event_id, prepared)
+    return recorded
+
+
+def _record_step_document(event_id: int, prepared: documents.Prepared) -> bool:
+    claimed = db.session.execute(
+        update(RequestEvent).where(RequestEvent.id == event_id, RequestEvent.document_ready_at.is_(None))
+        .values(document_ready_at=clock.now()).execution_options(synchronize_session=False)).rowcount
+    if claimed != 1:
+        return False
+    documents.record_document(prepared)
+    event = db.session.get(RequestEvent, event_id, populate_existing=True)
+    req = db.session.get(Request, event.request_id, populate_existing=True)
+    for announce in _on_step_recorded[event.action]:
+        announce(req, event)
+    return True
+
+
+def _current_certificate(reference: str) -> Document | None:
+    return db.session.scalar(
+        select(Document).where(Document.kind == CLOSURE, Document.reference == reference,
+                               ~Document.replaced_by.has()).order_by(Document.id.desc()).limit(1))
 
 
 def issue_extension_decision(by: User, req: Request, extension: ExtensionRequest) -> Document:
@@ -229,18 +316,6 @@ def issue_extension_decision(by: User, req: Request, extension: ExtensionRequest
     return _issue(by, req, EXTENSION_DECISION,
                   {**_base(req), "extension": _extension(extension), "explanation": _explanation(req)},
                   extension.decided_at)
-
-
-def issue_withdrawal_notice(by: User, req: Request, reason: str) -> Document:
-    return _issue(by, req, WITHDRAWAL, {**_base(req), "reason": reason}, req.withdrawn_at)
-
-
-def issue_closure_certificate(by: User, req: Request) -> Document:
-    """The record of how the request ended: each item's outcome and the times of each step."""
-    earlier = db.session.scalar(
-        select(Document).where(Document.kind == CLOSURE, Document.reference == req.reference,
-                               ~Document.replaced_by.has()).order_by(Document.id.desc()).limit(1))
-    return _issue(by, req, CLOSURE, closure_context(req, by), req.closed_at, replaces=earlier)
 
 
 def documents_of(user: User, req: Request) -> list[Document]:

@@ -18,6 +18,7 @@ from portal.requests.models import (
     RESPONDED_PARTLY,
     Request,
     RequestCounter,
+    RequestEvent,
     RequestItem,
 )
 from portal.requests.services.common import _chunks, _reason
@@ -113,9 +114,14 @@ def withdraw(by: User, req: Request, reason: str) -> None:
     reason = _reason(reason)
     step(by, req, "withdraw", reason=reason)
     req.withdrawn_at = clock.now()
-    notices.issue_withdrawal_notice(by, req, reason)
+    # The withdrawal notice is prepared after this commits; the platform is told once it is stored.
+    notices.issue_step_document(req, "withdraw")
+
+
+@notices.when_step_recorded("withdraw")
+def announce_withdrawn(req: Request, event: RequestEvent) -> None:
     for user in _platform_users(req):
-        _notify("request_withdrawn", user, req, reason=reason)
+        _notify("request_withdrawn", user, req, reason=event.reason)
 
 
 def acknowledge(by: User, req: Request) -> None:
@@ -181,10 +187,15 @@ def submit_response(by: User, req: Request) -> str:
 def close(by: User, req: Request) -> None:
     step(by, req, "close")
     req.closed_at = clock.now()
-    notices.issue_closure_certificate(by, req)
+    # The closure certificate lists every item: prepared after this commits, like the notice.
+    notices.issue_step_document(req, "close")
+
+
+@notices.when_step_recorded("close")
+def announce_closed(req: Request, event: RequestEvent) -> None:
     for user in _platform_users(req):
         _notify("request_closed", user, req)
-    events.emit("request.closed", req=req)
+    events.emit("request.closed", req=req, occurred_at=event.occurred_at)
 
 
 def reopen(by: User, req: Request, reason: str) -> None:
