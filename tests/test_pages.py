@@ -3,15 +3,16 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from html.parser import HTMLParser
-
 import shutil
+from html.parser import HTMLParser
 
 import pytest
 
 from portal import create_app
+from portal.core.documents import render
 from portal.extensions import db
 from tests.conftest import PG_URL
+from tests.documents_support import stand_in_pdf
 from tests.pages import walk
 
 
@@ -54,7 +55,10 @@ def pages(database_template, tmp_path_factory):
         shutil.copyfile(database_template, path)
         application = create_app(_config(f"sqlite:///{path}", instance))
     application.test_client_class = EnglishClient
-    walked = walk(application, Factories(application))
+    # The walk is about pages, not documents: the fast stand-in renderer, as the `app` fixture has.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(render, "write_pdf", stand_in_pdf)
+        walked = walk(application, Factories(application))
     with application.app_context():
         db.session.remove()
         db.engine.dispose()

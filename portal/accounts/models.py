@@ -7,6 +7,7 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String, Te
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core import clock
+from portal.core.bilingual import bilingual
 from portal.core.database import UTCDateTime
 from portal.core.encryption import EncryptedString
 from portal.extensions import db
@@ -36,8 +37,7 @@ class Organisation(db.Model):
     def organisation_id(self) -> int:
         return self.id
 
-    def name(self, language: str) -> str:
-        return self.name_ko if language == "ko" else self.name_en
+    name = bilingual("name")
 
 
 class User(UserMixin, db.Model):

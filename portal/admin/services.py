@@ -17,6 +17,7 @@ from portal.accounts.services import normalise_email, role_fits
 from portal.core import clock, policy
 from portal.core.audit import AuditEvent
 from portal.core.outbox import OutboxMessage
+from portal.core.pagination import KeysetPage, NumberedPage, keyset_page, numbered_page
 from portal.extensions import db
 
 USERS_PER_PAGE = 50
@@ -76,14 +77,6 @@ class UserFilters:
     search: str | None = None
 
 
-@dataclass
-class NumberedPage:
-    items: list
-    number: int
-    pages: int
-    total: int
-
-
 def _like(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -102,13 +95,7 @@ def list_users(actor: User, filters: UserFilters, page: int = 1) -> NumberedPage
         pattern = _like(filters.search.strip().lower())
         query = query.where(or_(func.lower(User.email).like(pattern, escape="\\"),
                                 func.lower(User.name).like(pattern, escape="\\")))
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    pages = max(1, -(-total // USERS_PER_PAGE))
-    number = min(max(1, page), pages)
-    items = db.session.scalars(
-        query.order_by(User.email).offset((number - 1) * USERS_PER_PAGE).limit(USERS_PER_PAGE)
-    ).all()
-    return NumberedPage(list(items), number, pages, total)
+    return numbered_page(query.order_by(User.email, User.id), page, USERS_PER_PAGE)
 
 
 def assignable_roles(actor: User, organisation: Organisation | None = None) -> list[str]:
@@ -167,12 +154,6 @@ class AuditRow:
     details: dict
 
 
-@dataclass
-class KeysetPage:
-    items: list
-    next_before: int | None  # pass as ?before= for the next (older) page
-
-
 def kst_day_start(day: date) -> datetime:
     """Midnight at the start of a Korean calendar day, as aware UTC."""
     return datetime.combine(day, time(0), tzinfo=clock.KST).astimezone(clock.UTC)
@@ -206,9 +187,7 @@ def audit_page(actor: User, filters: AuditFilters, before: int | None = None,
     if before is not None:
         query = query.where(AuditEvent.seq < before)
     rows = [AuditRow(*row) for row in db.session.execute(query.limit(limit + 1)).all()]
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return KeysetPage(rows, rows[-1].seq if more and rows else None)
+    return keyset_page(rows, limit, key=lambda row: row.seq)  # ?before= of the next (older) page
 
 
 def compact_json(value) -> str:
@@ -244,7 +223,5 @@ def outbox_page(actor: User, status: str | None = None, before: int | None = Non
         query = query.where(OutboxMessage.status == status)
     if before is not None:
         query = query.where(OutboxMessage.id < before)
-    messages = list(db.session.scalars(query.order_by(OutboxMessage.id.desc()).limit(limit + 1)).all())
-    more = len(messages) > limit
-    messages = messages[:limit]
-    return KeysetPage(messages, messages[-1].id if more and messages else None)
+    messages = db.session.scalars(query.order_by(OutboxMessage.id.desc()).limit(limit + 1)).all()
+    return keyset_page(messages, limit, key=lambda message: message.id)

@@ -372,9 +372,9 @@ def audit_csv():
                                            min(services.CSV_BATCH, left))
             yield _csv_lines(services.audit_csv_record(row) for row in page.items)
             left -= len(page.items)
-            if page.next_before is None:
+            if page.next_key is None:
                 break
-            before = page.next_before
+            before = page.next_key
 
     filename = f"audit-{clock.now().astimezone(clock.KST):%Y%m%d-%H%M%S}.csv"
     return Response(lines(), mimetype="text/csv",

@@ -25,6 +25,7 @@ from portal.api.validation import BadBody, EntriesRefused
 from portal.api.spec import ScopeMissing, openapi_document, operation, query
 from portal.core import audit, clock, input as reader, documents, policy, transaction
 from portal.core.exceptions import Conflict, DomainError, NotFound, ValidationError
+from portal.core.pagination import keyset_page
 from portal.extensions import db, limiter
 from portal.requests import notices, services, urls
 from portal.requests.models import STATUSES, UNISSUED, Request
@@ -247,12 +248,10 @@ def get_request(request_id: int):
     after = _bounded_int("items_after", 0, 0, 2147483647)
     limit = _bounded_int("items_limit", MAX_ITEMS_PAGE, 1, MAX_ITEMS_PAGE)
     services.record_view(current_user, req)
-    rows = services.item_rows(req, after, limit + 1)
-    more = len(rows) > limit
-    rows = rows[:limit]
+    page = keyset_page(services.item_rows(req, after, limit + 1), limit, key=lambda row: row.position)
     found = notices.documents_of(current_user, req)
-    return jsonify({"request": represent(req), "items": [_item(row) for row in rows],
-                    "next_items_cursor": rows[-1].position if more else None,
+    return jsonify({"request": represent(req), "items": [_item(row) for row in page.items],
+                    "next_items_cursor": page.next_key,
                     "documents": [_document(d) for d in found]})
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String, Text,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Organisation, User
+from portal.core.bilingual import bilingual
 from portal.core.database import UTCDateTime
 from portal.core.documents.models import Document
 from portal.extensions import db
@@ -64,8 +65,7 @@ class CommitmentTemplate(db.Model):
         CheckConstraint("version >= 1", name="version"),
     )
 
-    def title(self, language: str) -> str:
-        return self.title_ko if language == "ko" else self.title_en
+    title = bilingual("title")
 
 
 class Commitment(db.Model):

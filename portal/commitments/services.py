@@ -158,7 +158,7 @@ def may_countersign(by: User, commitment: Commitment) -> bool:
 
 def consent_text(commitment: Commitment, language: str) -> str:
     platform = commitment.platform
-    name = platform.name_ko if language == "ko" else platform.name_en
+    name = platform.name(language)
     return CONSENT["ko" if language == "ko" else "en"].format(sha256=commitment.document_sha256 or "",
                                                               organisation=name)
 

@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Organisation, User
+from portal.core.bilingual import bilingual
 from portal.core.database import UTCDateTime, one_of
 from portal.extensions import db
 
@@ -102,11 +103,9 @@ class Consultation(db.Model):
         CheckConstraint("duration_minutes BETWEEN 15 AND 1440", name="duration"),
     )
 
-    def title(self, language: str) -> str:
-        return self.title_ko if language == "ko" else self.title_en
+    title = bilingual("title")
 
-    def purpose(self, language: str) -> str:
-        return self.purpose_ko if language == "ko" else self.purpose_en
+    purpose = bilingual("purpose")
 
     @property
     def duration(self) -> timedelta:
@@ -246,8 +245,7 @@ class AgendaItem(db.Model):
         UniqueConstraint("consultation_id", "request_id", name="uq_agenda_request"),
     )
 
-    def title(self, language: str) -> str:
-        return self.title_ko if language == "ko" else self.title_en
+    title = bilingual("title")
 
 
 class ReminderSent(db.Model):

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Organisation, User
 from portal.consultations.models import Consultation
+from portal.core.bilingual import bilingual
 from portal.core.database import UTCDateTime, one_of
 from portal.extensions import db
 
@@ -128,11 +129,9 @@ class Section(db.Model):
 
     __table_args__ = (UniqueConstraint("minutes_id", "position", name="uq_minutes_section_position"),)
 
-    def title(self, language: str) -> str:
-        return self.title_ko if language == "ko" else self.title_en
+    title = bilingual("title")
 
-    def text(self, language: str) -> str:
-        return self.text_ko if language == "ko" else self.text_en
+    text = bilingual("text")
 
 
 class Revision(db.Model):
@@ -158,8 +157,7 @@ class Revision(db.Model):
 
     __table_args__ = (UniqueConstraint("minutes_id", "number", name="uq_minutes_revision_number"),)
 
-    def text(self, language: str) -> str:
-        return self.text_ko if language == "ko" else self.text_en
+    text = bilingual("text")
 
 
 class Draft(db.Model):
@@ -254,8 +252,7 @@ class Decision(db.Model):
 
     section: Mapped[Section] = relationship(back_populates="decisions")
 
-    def text(self, language: str) -> str:
-        return self.text_ko if language == "ko" else self.text_en
+    text = bilingual("text")
 
 
 action_item_requests = db.Table(
@@ -305,6 +302,5 @@ class ActionItem(db.Model):
     def owning_organisation_id(self) -> int:
         return self.owner_organisation_id
 
-    def text(self, language: str) -> str:
-        return self.text_ko if language == "ko" else self.text_en
+    text = bilingual("text")
 

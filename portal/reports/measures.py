@@ -30,6 +30,7 @@ from sqlalchemy import and_, case, exists, false, func, not_, or_, select, type_
 
 from portal.accounts.models import Organisation
 from portal.core import clock
+from portal.core.bilingual import bilingual
 from portal.core.database import UTCDateTime
 from portal.extensions import db
 from portal.requests.models import (
@@ -211,8 +212,7 @@ class PlatformFigures:
     hours_to_act: list[float] = field(default_factory=list)
     outcomes: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
 
-    def name(self, language: str) -> str:
-        return self.name_ko if language == "ko" else self.name_en
+    name = bilingual("name")
 
     @property
     def requests(self) -> int:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import Organisation, User
 from portal.core import clock
+from portal.core.bilingual import bilingual
 from portal.core.database import UTCDateTime, one_of
 from portal.extensions import db
 
@@ -66,8 +67,7 @@ class LegalBasis(db.Model):
     name_en: Mapped[str] = mapped_column(String(300), nullable=False)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
 
-    def name(self, language: str) -> str:
-        return self.name_ko if language == "ko" else self.name_en
+    name = bilingual("name")
 
 
 class DeadlinePolicy(db.Model):

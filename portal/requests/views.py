@@ -18,6 +18,7 @@ from portal.core import input as reader
 from portal.core import clock, policy, transaction
 from portal.core.exceptions import DomainError, NotFound
 from portal.core.forms import refuse
+from portal.core.pagination import keyset_page
 from portal.extensions import db
 from portal.requests import attachments as files
 from portal.requests import bp, notices, services, urls
@@ -470,9 +471,9 @@ def _show(req: Request, *, outcome_form: OutcomeForm | None = None, selected: fr
     """The request page; after a refused outcome, with the items ticked and the outcome chosen kept."""
     after = request.args.get("after", "0")
     after = int(after) if after.isdigit() else 0
-    items = services.item_rows(req, after, ITEMS_PER_PAGE + 1)
-    more = len(items) > ITEMS_PER_PAGE
-    items = items[:ITEMS_PER_PAGE]
+    page = keyset_page(services.item_rows(req, after, ITEMS_PER_PAGE + 1), ITEMS_PER_PAGE,
+                       key=lambda row: row.position)
+    items, more = page.items, page.more
     earlier = services.earlier_requests(current_user, req, [i.url_hash for i in items]) if items else {}
     user = current_user
     return render_template(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from portal.core.bilingual import pick
+
 
 @dataclass(frozen=True)
 class DocumentKind:
@@ -14,7 +16,7 @@ class DocumentKind:
     en: str
 
     def label(self, language: str) -> str:
-        return self.ko if language == "ko" else self.en
+        return pick(language, self.ko, self.en)
 
 
 KINDS: dict[str, DocumentKind] = {}

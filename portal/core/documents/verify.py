@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from portal.core import audit
+from portal.core.bilingual import bilingual
 from portal.core.documents.codes import code_hash, normalise_code
 from portal.core.documents.kinds import DocumentKind
 from portal.core.documents.models import Document
@@ -31,8 +32,7 @@ class VerifiedDocument:
     replaced_by: VerifiedDocument | None = None
     replaces: VerifiedDocument | None = None
 
-    def issuer(self, language: str) -> str:
-        return self.issuer_ko if language == "ko" else self.issuer_en
+    issuer = bilingual("issuer")
 
 
 def _facts(document: Document, *, links: bool = True) -> VerifiedDocument:
