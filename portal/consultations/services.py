@@ -32,7 +32,6 @@ from portal.consultations.models import (
     PROPOSED,
     RSVP_RESPONSES,
     SCHEDULED,
-    AgendaItem,
     Consultation,
     Invitee,
     Participant,
@@ -41,6 +40,21 @@ from portal.consultations.models import (
 )
 from portal.core import audit, clock, events, policy, workflow
 from portal.core.exceptions import Conflict, NotFound, ValidationError
+from portal.consultations.queries import (  # reading, part of the domain's services
+    AGENDA_OPEN,
+    Page,
+    SlotRow,
+    agenda_items_for_request,
+    can_organise,
+    coming_with_platform,
+    get,
+    is_candidate,
+    is_organiser,
+    page_of,
+    participant_of,
+    participant_zones,
+    visible,
+)
 from portal.core.workflow import Transition
 from portal.extensions import db
 
@@ -58,8 +72,6 @@ CONSULTATIONS = workflow.Workflow(name="consultation", model=Consultation, trans
                                   history=lambda *args, **kwargs: None)
 # Where the organiser may still change the time candidates and the invitees.
 EDITABLE = frozenset({DRAFT, PROPOSED})
-# Where the agenda may still change (until it freezes before the start).
-AGENDA_OPEN = frozenset({DRAFT, PROPOSED, SCHEDULED})
 
 MAX_SLOTS = 20
 MAX_AGENDA_ITEMS = 50
@@ -78,112 +90,6 @@ class AgendaEntry:
     title_ko: str
     title_en: str
     request_id: int | None = None
-
-
-# --- Reading --------------------------------------------------------------------------------------------
-
-def visible(by: User):
-    """select() of the consultations `by` may see, soonest first (unscheduled last)."""
-    query = policy.scoped(select(Consultation), Consultation, by, "consultation.view")
-    return query.order_by(Consultation.starts_at.is_(None), Consultation.starts_at.desc(),
-                          Consultation.id.desc())
-
-
-def get(by: User, consultation_id: int, *, for_update: bool = False) -> Consultation:
-    """The consultation, or NotFound when it does not exist or lies outside `by`'s reach (the same)."""
-    query = select(Consultation).where(Consultation.id == consultation_id)
-    if for_update:
-        query = query.with_for_update(of=Consultation)
-    consultation = db.session.scalar(query)
-    if consultation is None or not policy.can(by, "consultation.view", consultation):
-        raise NotFound(_l("Consultation not found."))
-    return consultation
-
-
-def participant_of(consultation: Consultation, user: User) -> Participant | None:
-    return next((p for p in consultation.participants if p.user_id == user.id), None)
-
-
-def is_organiser(by: User, consultation: Consultation) -> bool:
-    return policy.can(by, "consultation.organise") and by.organisation_id == consultation.organiser_id
-
-
-def agenda_items_for_request(request_id: int) -> list[AgendaItem]:
-    """Where a formal request is on an agenda: shown on the request's page to its agency and platform."""
-    return list(db.session.scalars(
-        select(AgendaItem).join(Consultation).where(AgendaItem.request_id == request_id,
-                                                    Consultation.status != CANCELLED)
-        .order_by(Consultation.starts_at)))
-
-
-def coming_with_platform(by: User, platform_id: int) -> list[Consultation]:
-    """Consultations `by` organises, not yet held, with `platform_id` invited and the agenda still open."""
-    query = (select(Consultation).join(Invitee)
-             .where(Invitee.organisation_id == platform_id, Consultation.organiser_id == by.organisation_id,
-                    Consultation.status.in_(AGENDA_OPEN), Consultation.agenda_frozen_at.is_(None))
-             .order_by(Consultation.starts_at.is_(None), Consultation.starts_at))
-    return list(db.session.scalars(query))
-
-
-@dataclass
-class SlotRow:
-    slot: Slot
-    chosen_by: list[str]          # organisation codes
-    outside_hours: list[str]      # participants' zones in which it falls outside 08:00-20:00
-
-
-@dataclass
-class Page:
-    """What the consultation's page shows to one viewer."""
-
-    is_organiser: bool
-    is_invitee: bool
-    candidates: list[Slot]
-    rows: list[SlotRow]
-    counters: list[Slot]
-    my_choices: list[int]
-    participant: Participant | None
-    participants: list[Participant]
-    zones: list[str]
-
-    @property
-    def my_rsvp(self) -> str | None:
-        return self.participant.rsvp if self.participant and self.participant.rsvp != "needs_action" else None
-
-
-def can_organise(by: User) -> bool:
-    return policy.can(by, "consultation.organise")
-
-
-def participant_zones(consultation: Consultation) -> list[str]:
-    """Every zone someone attending lives in (people's own, else their organisation's), KST first."""
-    zones = ["Asia/Seoul"]
-    zones += [p.user.timezone for p in consultation.participants]
-    zones += [i.organisation.timezone for i in consultation.invitees]
-    return list(dict.fromkeys(z for z in zones if z))
-
-
-def page_of(by: User, consultation: Consultation) -> Page:
-    from portal.consultations.times import slot_times
-
-    organiser = is_organiser(by, consultation)
-    invitee = by.organisation_id in consultation.invited_organisation_ids and policy.can(
-        by, "consultation.respond", consultation)
-    zones = participant_zones(consultation)
-    candidates = [s for s in consultation.slots if _is_candidate(s)]
-    rows = [SlotRow(slot=s, chosen_by=sorted(c.organisation.code for c in s.choices),
-                    outside_hours=list(slot_times(s.starts_at, consultation.duration, zones[0], zones).outside_hours))
-            for s in candidates]
-    counters = [s for s in consultation.slots if s.is_counter and s.counter_status != "accepted"]
-    if not organiser:  # an invitee sees its own counter-proposals, not other platforms'
-        counters = [s for s in counters if s.proposed_by_organisation_id == by.organisation_id]
-    mine = [s.id for s in candidates if any(c.organisation_id == by.organisation_id for c in s.choices)]
-    participants = list(consultation.participants)
-    if not organiser and by.role != "secretariat":
-        participants = [p for p in participants if p.organisation_id == by.organisation_id]
-    return Page(is_organiser=organiser, is_invitee=invitee, candidates=candidates, rows=rows, counters=counters,
-                my_choices=mine, participant=participant_of(consultation, by), participants=participants,
-                zones=zones)
 
 
 # --- Creating and editing -------------------------------------------------------------------------------
@@ -271,7 +177,7 @@ def choose(by: User, consultation: Consultation, slot_ids: list[int]) -> None:
     if consultation.status != PROPOSED:
         raise Conflict(_l("Times can only be chosen while the consultation is finding a time."))
     wanted = set(slot_ids)
-    candidates = {slot.id: slot for slot in consultation.slots if _is_candidate(slot)}
+    candidates = {slot.id: slot for slot in consultation.slots if is_candidate(slot)}
     unknown = wanted - set(candidates)
     if unknown:
         raise ValidationError("slots", _l("Choose among the proposed times."))
@@ -326,7 +232,7 @@ def schedule(by: User, consultation: Consultation, *, slot_id: int | None = None
         raise ValidationError("slot", _l("Choose one of the proposed times or give a time."))
     if slot_id is not None:
         slot = _slot_of(consultation, slot_id)
-        if not _is_candidate(slot):
+        if not is_candidate(slot):
             raise ValidationError("slot", _l("This proposal was declined or is still to be decided."))
         start = slot.starts_at
     start = _check_start(start)
@@ -542,10 +448,6 @@ def _slot_of(consultation: Consultation, slot_id: int) -> Slot:
     if slot is None:
         raise ValidationError("slot", _l("This time is not one of the consultation's."))
     return slot
-
-
-def _is_candidate(slot: Slot) -> bool:
-    return not slot.is_counter or slot.counter_status == "accepted"
 
 
 def _check_start(start: datetime | None) -> datetime:
