@@ -123,14 +123,16 @@ def app(database_template, tmp_path, app_config):
 @pytest.fixture(autouse=True)
 def document_renderer(request, monkeypatch):
     """Tests that are not about documents render them with a fast stand-in for WeasyPrint (a valid one-page
-    PDF, still signed, stored and hashed: see tests/documents_support.py); a module or test marked
-    `real_documents` gets the real WeasyPrint."""
+    PDF, stored, hashed and verifiable: see tests/documents_support.py) and skip the portal's PAdES
+    signature (pyHanko's ASN.1 work costs more than the rest of a factory's request); a module or test
+    marked `real_documents` gets the real WeasyPrint and the real signature."""
     if request.node.get_closest_marker("real_documents"):
         return "weasyprint"
-    from portal.core.documents import render
-    from tests.documents_support import stand_in_pdf
+    from portal.core.documents import render, sign
+    from tests.documents_support import stand_in_pdf, stand_in_signature
 
     monkeypatch.setattr(render, "write_pdf", stand_in_pdf)
+    monkeypatch.setattr(sign, "sign_pdf", stand_in_signature)
     return "stand-in"
 
 

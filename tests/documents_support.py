@@ -78,6 +78,14 @@ def stand_in_pdf(html: str, *, title: str, template: str) -> bytes:
     return output.getvalue()
 
 
+def stand_in_signature(pdf: bytes, identity, **_metadata) -> bytes:
+    """The stand-in renderer's partner: no PAdES signature (tests that look at signatures use the real one),
+    but, as a signature's time and nonce do, a comment that makes each issued file's bytes its own."""
+    import secrets
+
+    return pdf + b"%% stand-in signature " + secrets.token_hex(16).encode() + b"\n"
+
+
 def pdf_text(path: Path) -> str:
     return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True,
                           text=True).stdout

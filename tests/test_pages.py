@@ -9,10 +9,10 @@ from html.parser import HTMLParser
 import pytest
 
 from portal import create_app
-from portal.core.documents import render
+from portal.core.documents import render, sign
 from portal.extensions import db
 from tests.conftest import PG_URL
-from tests.documents_support import stand_in_pdf
+from tests.documents_support import stand_in_pdf, stand_in_signature
 from tests.pages import walk
 
 
@@ -58,6 +58,7 @@ def pages(database_template, tmp_path_factory):
     # The walk is about pages, not documents: the fast stand-in renderer, as the `app` fixture has.
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(render, "write_pdf", stand_in_pdf)
+        patch.setattr(sign, "sign_pdf", stand_in_signature)
         walked = walk(application, Factories(application))
     with application.app_context():
         db.session.remove()
