@@ -49,7 +49,8 @@ class InviteForm(PortalForm):
 
 
 class ContactForm(PortalForm):
-    """A designated contact. Language and zone are checked by the service, which says what is wrong."""
+    """A designated contact. The language is checked by the service, which says what is wrong; the zone by
+    its field (only a zone the picker offers), and again by the service."""
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)],
                        render_kw={"autocomplete": "off", "spellcheck": "false"})
