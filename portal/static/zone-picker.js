@@ -18,6 +18,7 @@ document.addEventListener("DOMContentLoaded", () => {
     note.className = "form-hint";
     note.id = `${select.id}-search-note`;
     note.setAttribute("aria-live", "polite");
+    note.hidden = true;  // the hint style draws an icon even when the note is empty
     select.before(search, note);
 
     search.addEventListener("input", () => {
@@ -27,6 +28,7 @@ document.addEventListener("DOMContentLoaded", () => {
         .filter(({ options }) => options.length);
       // Nothing matches: say so and keep the whole list rather than an empty one.
       note.textContent = kept.length ? "" : select.dataset.noMatch;
+      note.hidden = Boolean(kept.length);
       const shown = kept.length ? kept : groups;
       const chosen = select.value;
       select.replaceChildren(...shown.map(({ group, options }) => {

@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 from portal.accounts.models import User
 from portal.core import zones
 from portal.extensions import db
+from tests.e2e.conftest import screenshot
 from tests.e2e.test_request_flow import log_in, settled
 
 pytestmark = pytest.mark.e2e
@@ -59,3 +60,13 @@ def test_the_korean_page_searches_korean_names_and_says_when_nothing_matches(mak
     search.fill("")
     expect(page.get_by_text("일치하는 시간대가 없어 전체 목록을 표시합니다.")).to_have_count(0)
     expect(zone.locator("optgroup").first).to_have_attribute("label", "아시아")
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_the_picker_fits_a_phone(make, page, language):
+    log_in(page, make.user("platform_agent", language="en", timezone="America/Argentina/Buenos_Aires"))
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"/account?lang={language}")
+    settled(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, f"zone-picker-390-{language}")
