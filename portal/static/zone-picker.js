@@ -15,7 +15,7 @@ document.addEventListener("DOMContentLoaded", () => {
     search.setAttribute("aria-controls", select.id);
     search.autocomplete = "off";
     const note = document.createElement("p");
-    note.className = "form-hint";
+    note.className = "form-hint portal-zone-note";
     note.id = `${select.id}-search-note`;
     note.setAttribute("aria-live", "polite");
     note.hidden = true;  // the hint style draws an icon even when the note is empty
