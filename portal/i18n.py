@@ -54,14 +54,24 @@ def viewer_zone() -> str:
     return select_timezone()
 
 
-def moment(value, fmt: str = "medium") -> str:
+def moment(value) -> str:
     """Template filter: a UTC time shown in KST with the viewer's zone beside it."""
-    return clock.format_moment(value, viewer_zone(), fmt)
+    return clock.format_moment(value, viewer_zone())
 
 
-def moment_in(value, zone: str | None, fmt: str = "medium") -> str:
+def moment_in(value, zone: str | None) -> str:
     """Template filter: a UTC time in KST and in a given zone (an e-mail's recipient's)."""
-    return clock.format_moment(value, zone, fmt)
+    return clock.format_moment(value, zone)
+
+
+def meeting(value) -> str:
+    """Template filter: a meeting's start, with its weekday, in KST and the viewer's zone."""
+    return clock.format_meeting(value, viewer_zone())
+
+
+def day(value) -> str:
+    """Template filter: a calendar day ("25 November 2026" / "2026년 11월 25일")."""
+    return clock.format_day(value)
 
 
 # Two full stops where a name that ends in one ("Ltd.") closes a sentence; an ellipsis is left alone.
@@ -91,5 +101,7 @@ def init_app(app) -> None:
     app.before_request(keep_asked_language)
     app.jinja_env.filters["moment"] = moment
     app.jinja_env.filters["moment_in"] = moment_in
+    app.jinja_env.filters["meeting"] = meeting
+    app.jinja_env.filters["day"] = day
     app.jinja_env.filters["one_full_stop"] = one_full_stop
     app.jinja_env.globals.update(current_language=current_language, LANGUAGE_NAMES=LANGUAGE_NAMES)

@@ -47,6 +47,8 @@ def test_commitment_document_and_certificate_render_and_verify(app, make, client
     body = pdf_text(files["commitment"])
     assert "24시간" in body and "24 hours" in body and reference in body
     assert body.index("24시간") < body.index("24 hours")  # Korean first, authoritative
+    terms = " ".join(body.split())  # the term as every date of the portal reads, in both languages
+    assert "2026년 6월 1일 – 2027년 5월 31일" in terms and "1 June 2026 – 31 May 2027" in terms
     certificate = pdf_text(files["certificate"])
     for expected in ("홍길동", "법무 책임자", sha[:32], f"TOTP {STEP + 1}", "commitment.sign",
                      "commitment.countersign", "commitment.viewed"):

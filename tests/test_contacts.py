@@ -272,8 +272,8 @@ def test_escalation_reaches_designated_contacts_over_smtp_in_their_language(app,
     korean_body, english_body = korean.get_content(), english.get_content()
     assert korean_greeting in korean_body and "Hello On-call," in english_body
     # The deadline (24 h after issue) in the contact's zone: KST alone, or KST beside Dublin's time.
-    assert "2026. 11. 26. 14:03 KST" in korean_body and "Asia/Seoul (" not in korean_body
-    assert "Nov 26, 2026" in english_body and "Europe/Dublin" in english_body
+    assert "2026년 11월 26일 14:03 KST" in korean_body and "Asia/Seoul (" not in korean_body
+    assert "26 November 2026, 14:03 KST (26 November 2026, 05:03 Europe/Dublin)" in english_body
     for mail in (korean, english):
         _no_reported_address(mail["Subject"] + mail.get_content())
         assert f"http://portal.test/requests/{request_id}" in mail.get_content()

@@ -53,8 +53,9 @@ def test_publishing_issues_a_signed_verifiable_pdf_with_decisions_and_action_ite
         data = documents.read_document(document)
         assert documents.verify_file(data).reference == document.reference
         text = _text(data)
+        due = date.today() + timedelta(days=14)
         for expected in ("회의록", "Minutes", "The report is adopted", "보고서를 채택한다", "Send the data",
-                         "Attendance", "Action items", (date.today() + timedelta(days=14)).isoformat()):
+                         "Attendance", "Action items", f"{due.year}년 {due.month}월 {due.day}일"):
             assert expected in text, expected
 
 

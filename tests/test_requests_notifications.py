@@ -67,7 +67,7 @@ def test_issuing_mails_the_platform_in_each_recipients_language(app, make, smtp)
     assert english["Subject"].startswith(f"[{reference}] New Removal request")
     korean_body, english_body = korean.get_content(), english.get_content()
     assert agency_ko in korean_body  # the organisation's Korean name, Korean dates
-    assert "2026. 11. 28." in korean_body and "Nov 28, 2026" in english_body  # 72 h after issue
+    assert "2026년 11월 28일" in korean_body and "28 November 2026" in english_body  # 72 h after issue
     assert "KST" in english_body and "America/Los_Angeles" in english_body  # both zones
     assert f"http://portal.test/requests/{request_id}" in english_body
     for mail in (korean, english):

@@ -136,7 +136,7 @@ def test_verify_page_in_both_languages(client, issued, language, heading, authen
 
 def test_the_korean_page_shows_the_issue_date_in_korean(client, issued):
     page = _main(client.get(f"/verify/{issued.code}?lang=ko"))
-    assert re.search(r"20\d\d\. \d+\. \d+\.", page) and "KST" in page
+    assert re.search(r"20\d\d년 \d+월 \d+일 \d\d:\d\d KST", page)
 
 
 def test_replaced_document_names_its_correction(app, client, parties, issued):

@@ -2,14 +2,9 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
-from portal.core.forms import PortalForm
-from portal.core.clock import zone_choices
+from portal.core.forms import PortalForm, ZoneField
 
 LANGUAGE_CHOICES = [("ko", "한국어"), ("en", "English")]
-
-
-def _zones():
-    return [(zone, zone) for zone in zone_choices()]
 
 
 class LoginForm(PortalForm):
@@ -38,7 +33,7 @@ class PasswordChoiceMixin:
 
 
 class AcceptInvitationForm(PasswordChoiceMixin, PortalForm):
-    timezone = SelectField(_l("Your time zone"), choices=_zones, default="Asia/Seoul")
+    timezone = ZoneField(_l("Your time zone"), default="Asia/Seoul")
     submit = SubmitField(_l("Create my account"))
 
 
@@ -67,7 +62,7 @@ class ChangePasswordForm(PortalForm):
 
 class PreferencesForm(PortalForm):
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
-    timezone = SelectField(_l("Time zone"), choices=_zones)
+    timezone = ZoneField(_l("Time zone"))
     submit = SubmitField(_l("Save"))
 
 

@@ -1,23 +1,18 @@
 """Forms of the administration pages. Choices that depend on who is acting are filled in by the view."""
 from flask_babel import lazy_gettext as _l
 from portal.core import input as reader
-from portal.core.forms import PortalForm
+from portal.core.forms import PortalForm, ZoneField
 from wtforms import DateField, EmailField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from portal.accounts.forms import LANGUAGE_CHOICES
 from portal.accounts.labels import KIND_LABELS, ROLE_LABELS
 from portal.accounts.services import EMAIL_SHAPE
-from portal.core.clock import zone_choices
 from portal.core.outbox import STATUSES
 
 
 def _kinds():
     return [(kind, str(label)) for kind, label in KIND_LABELS.items()]
-
-
-def _zones():
-    return [(zone, zone) for zone in zone_choices()]
 
 
 def _int_or_none(value):
@@ -36,7 +31,7 @@ class OrganisationForm(PortalForm):
     name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=200)])
     country = StringField(_l("Country"), validators=[DataRequired(), Length(max=2)], default="KR",
                           render_kw={"autocomplete": "off", "maxlength": 2})
-    timezone = SelectField(_l("Time zone"), choices=_zones, default="Asia/Seoul")
+    timezone = ZoneField(_l("Time zone"), default="Asia/Seoul")
     submit = SubmitField(_l("Create the organisation"))
 
 
@@ -54,13 +49,14 @@ class InviteForm(PortalForm):
 
 
 class ContactForm(PortalForm):
-    """A designated contact. Language and zone are checked by the service, which says what is wrong."""
+    """A designated contact. The language is checked by the service, which says what is wrong; the zone by
+    its field (only a zone the picker offers), and again by the service."""
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     email = EmailField(_l("E-mail address"), validators=[DataRequired(), Length(max=254)],
                        render_kw={"autocomplete": "off", "spellcheck": "false"})
     # Translators: the language of the e-mails sent to a designated contact.
     language = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, default="en", validate_choice=False)
-    timezone = SelectField(_l("Time zone"), choices=_zones, default="Asia/Seoul", validate_choice=False)
+    timezone = ZoneField(_l("Time zone"), default="Asia/Seoul")
     # Translators: what a designated contact's address is for, e.g. "24/7 on-call, escalations only".
     notes = TextAreaField(_l("Purpose and notes"), validators=[Optional(), Length(max=2000)], render_kw={"rows": 3})
     submit = SubmitField(_l("Save"))

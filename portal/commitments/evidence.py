@@ -39,7 +39,7 @@ def _commitment(c: Commitment) -> dict:
             "template_code": c.template.code, "template_version": c.template.version,
             "title_ko": c.template.title_ko, "title_en": c.template.title_en,
             "text_ko": c.text_ko, "text_en": c.text_en,
-            "effective_from": c.effective_from.isoformat(), "valid_until": c.valid_until.isoformat()}
+            "effective_from": c.effective_from, "valid_until": c.valid_until}
 
 
 def _title(kind: str, reference: str) -> str:

@@ -11,9 +11,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange
 
-from portal.core.forms import PortalForm
+from portal.core.forms import PortalForm, ZoneField
 from portal.consultations.labels import FORMAT_NAMES, KIND_NAMES, RSVP_NAMES
-from portal.core import clock
 
 
 def _choices(names: dict):
@@ -30,8 +29,7 @@ class ConsultationForm(PortalForm):
     location = StringField(_l("Address (in person or hybrid)"), validators=[Length(max=300)])
     room = StringField(_l("Room"), validators=[Length(max=120)])
     video_url = StringField(_l("Video link (video or hybrid)"), validators=[Length(max=500)])
-    timezone = SelectField(_l("The meeting's time zone"), default="Asia/Seoul",
-                           choices=lambda: [(z, z) for z in clock.zone_choices()])
+    timezone = ZoneField(_l("The meeting's time zone"), default="Asia/Seoul")
     duration_minutes = IntegerField(_l("Duration in minutes"), default=60,
                                     validators=[DataRequired(), NumberRange(min=15, max=1440)])
     reminder_hours = StringField(_l("Reminders, in hours before the start (comma-separated)"), default="168, 24",

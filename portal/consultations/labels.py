@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask_babel import format_datetime, get_locale
 from flask_babel import lazy_gettext as _l
 
 from portal.consultations.times import KST, ZonedSpan, slot_times
+from portal.core import clock
 
 KIND_NAMES = {"plenary": _l("Plenary meeting of the body"), "bilateral": _l("Bilateral consultation")}
 FORMAT_NAMES = {"in_person": _l("In person"), "video": _l("Video call"), "hybrid": _l("Hybrid")}
@@ -23,24 +23,16 @@ RSVP_NAMES = {
     "tentative": _l("Maybe"),
 }
 
-_PATTERNS = {"ko": ("yyyy. M. d.(E) HH:mm", "HH:mm"), "en": ("EEE d MMM yyyy, HH:mm", "HH:mm")}
-
-
-def _language() -> str:
-    locale = get_locale()
-    return "ko" if locale is not None and locale.language == "ko" else "en"
-
-
 def _span_text(span: ZonedSpan) -> str:
-    full, clock_only = _PATTERNS[_language()]
-    start = format_datetime(span.start.replace(tzinfo=None), full, rebase=False)
+    # The meeting form of core.clock (with the weekday); the end alone when it falls on the same day.
+    start = clock.format_local(span.start, kind="meeting")
     same_day = span.end.date() == span.start.date()
-    end = format_datetime(span.end.replace(tzinfo=None), clock_only if same_day else full, rebase=False)
+    end = clock.format_local(span.end, kind="clock" if same_day else "meeting")
     return f"{start}–{end}"
 
 
 def format_span(start: datetime | None, duration: timedelta, zone: str | None) -> str:
-    """"Mon 12 Jan 2026, 10:00–11:00 KST", and first the viewer's zone when it is not Seoul's."""
+    """"Mon 12 January 2026, 10:00–11:00 KST", and first the viewer's zone when it is not Seoul's."""
     if start is None:
         return ""
     times = slot_times(start, duration, zone or KST)

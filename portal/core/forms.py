@@ -2,16 +2,19 @@
 refusal is copied onto the field it names (refuse)."""
 from datetime import date
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateTimeField, DecimalField, FloatField, IntegerField, TextAreaField
+from wtforms import DateTimeField, DecimalField, FloatField, IntegerField, SelectField, TextAreaField
 from wtforms.fields import FieldList, FormField
+from wtforms.validators import ValidationError as FieldError
 
 from portal.core import input as reader
-from portal.core import transaction
+from portal.core import transaction, zones
 from portal.core.exceptions import DomainError, ValidationError
 
 DATE_RANGE_MESSAGE = _l("Give a date between 2000 and 2100.")
+ZONE_MESSAGE = _l("Choose a time zone from the list.")
 
 
 class PortalForm(FlaskForm):
@@ -29,6 +32,30 @@ class PortalForm(FlaskForm):
                     str(exc.message)]
                 valid = False
         return valid
+
+
+class ZoneField(SelectField):
+    """The time-zone picker (`portal.core.zones`): one <optgroup> per region, each zone named in the viewer's
+    language with its offset now; `zone-picker.js` adds a search box above it. The value is the IANA name,
+    and only a zone the list offers is accepted."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, choices=lambda: zones.grouped(), **kwargs)
+
+    def process_data(self, value):
+        # A stored old alias (US/Pacific) shows as the zone it stands for, so saving keeps the same time.
+        super().process_data(zones.canonical(value) or value)
+
+    def pre_validate(self, form):
+        if not zones.is_offered(self.data):
+            raise FieldError(str(ZONE_MESSAGE))
+
+    def __call__(self, **kwargs):
+        # What the search box says, in the page's language (the script has no catalogue of its own).
+        kwargs.setdefault("data-zone-picker", "")
+        kwargs.setdefault("data-search-label", gettext("Find a time zone by city, country or UTC offset"))
+        kwargs.setdefault("data-no-match", gettext("No time zone matches; all are listed."))
+        return super().__call__(**kwargs)
 
 
 def _read_field(field) -> None:

@@ -143,11 +143,11 @@ def explanation(req) -> str:
     """The sentence that says how the deadline was computed, in the current language, in KST (the
     legal reference; the deadline itself is shown in the viewer's zone too).
 
-    E.g. "issued 25 Nov 2026 14:03 KST + 24 hours".
+    E.g. "issued 25 November 2026, 14:03 KST + 24 hours".
     """
     if req.deadline is None or req.deadline_start is None:
         return ""
-    start = clock.format_moment(req.deadline_start, None, "medium")
+    start = clock.format_moment(req.deadline_start)
     reason = str(REASONS.get(req.deadline_reason, req.deadline_reason))
     if req.deadline_hours is not None:
         allowance = ngettext("%(num)d hour", "%(num)d hours", req.deadline_hours)
@@ -158,7 +158,7 @@ def explanation(req) -> str:
     else:
         # Translators: an extension sets a new deadline chosen by the supervisor, not a computed one.
         return _("%(reason)s %(start)s: new deadline set by the agency's supervisor", reason=reason, start=start)
-    # Translators: e.g. "issued 25 Nov 2026 14:03 KST + 24 hours".
+    # Translators: e.g. "issued 25 November 2026, 14:03 KST + 24 hours".
     return _("%(reason)s %(start)s + %(allowance)s", reason=reason, start=start, allowance=allowance)
 
 

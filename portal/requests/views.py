@@ -497,7 +497,7 @@ def _consultations_of(user, req: Request) -> dict:
     consultation with its platform (portal/consultations: the route `put_request_on_agenda`)."""
     from portal.consultations import services as consultations
     from portal.consultations.forms import AgendaRequestForm
-    from portal.i18n import current_language, moment
+    from portal.i18n import current_language, meeting
 
     agenda_items = consultations.agenda_items_for_request(req.id)
     form = None
@@ -508,7 +508,7 @@ def _consultations_of(user, req: Request) -> dict:
         if coming:
             form = AgendaRequestForm()
             form.consultation_id.choices = [
-                (c.id, c.title(current_language()) + (f" · {moment(c.starts_at)}" if c.starts_at else ""))
+                (c.id, c.title(current_language()) + (f" · {meeting(c.starts_at)}" if c.starts_at else ""))
                 for c in coming]
     return {"agenda_items": agenda_items, "agenda_form": form,
             "can_see_consultation": lambda c: policy.can(user, "consultation.view", c)}

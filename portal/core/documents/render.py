@@ -10,8 +10,9 @@ What a template is given, beside its caller's context:
 - `document` (DocumentFacts: kind, reference, title, issuer (name_ko, name_en), issued_at,
   verification_code, verification_url, short_url, qr_svg, signer_fingerprint, replaces), `author`,
   `subject`, `creator`, `language_pair`;
-- `kst(moment, "ko"|"en")` and `in_zone(moment, zone, "ko"|"en")`: times written the same way in every
-  document (also as filters: `moment|kst("en")`);
+- `kst(moment, "ko"|"en")`, `in_zone(moment, zone, "ko"|"en")` and `day(date, "ko"|"en")`: times and days
+  written as everywhere in the portal (`core.clock`; also as filters: `moment|kst("en")`); a meeting's
+  time with its weekday: `kst(moment, "ko", "meeting")`;
 - `ko(text)` / `en(text)`: a translatable label in one language; `_`, `gettext`, `ngettext`: the
   translations of the document's locale (Korean, the authoritative language);
 - Jinja's own filters and tests, and the globals `range`, `dict`, `namespace`.
@@ -37,7 +38,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime as babel_format_datetime
 from flask import current_app
 from flask_babel import force_locale, gettext, ngettext
 from flask_babel.speaklater import LazyString
@@ -105,28 +105,29 @@ def in_english(text) -> str:
     return _in_language(text, "en")
 
 
-def format_kst(moment: datetime | None, language: str = "ko") -> str:
-    """An aware time in KST, written the same way in every document: `2026년 11월 25일 16:51 KST`."""
-    return format_in_zone(moment, clock.KST, language)
+def format_kst(moment: datetime | None, language: str = "ko", kind: str = "moment") -> str:
+    """An aware time in KST, written as everywhere in the portal (core.clock): `2026년 11월 25일 16:51 KST`;
+    `kind="meeting"` adds the weekday: `2026년 11월 25일(수) 16:51 KST`."""
+    return clock.format_in_zone(moment, clock.KST, language, kind)
 
 
-def format_in_zone(moment: datetime | None, zone, language: str = "ko") -> str:
+def format_in_zone(moment: datetime | None, zone, language: str = "ko", kind: str = "moment") -> str:
     """An aware time in `zone` (a name or ZoneInfo), named after it: `25 November 2026, 08:51 Europe/Dublin`.
     Documents show deadlines in KST (the legal reference) and in the recipient's headquarters zone."""
-    if moment is None:
-        return ""
-    zone = zone if isinstance(zone, ZoneInfo) else ZoneInfo(zone)
-    name = "KST" if zone.key == clock.KST.key else zone.key
-    pattern = "yyyy년 M월 d일 HH:mm" if language == "ko" else "d MMMM yyyy, HH:mm"
-    return f"{babel_format_datetime(moment.astimezone(zone), pattern, tzinfo=zone, locale=language)} {name}"
+    return clock.format_in_zone(moment, zone, language, kind)
 
 
-def _kst_filter(moment, language: str = "ko") -> str:
-    return format_kst(moment, language)
+def format_day(value: date | datetime | None, language: str = "ko") -> str:
+    """A calendar day: `2026년 11월 25일` / `25 November 2026` (a time: its day in KST)."""
+    return clock.format_day(value, language)
 
 
-def _zone_filter(moment, zone, language: str = "ko") -> str:
-    return format_in_zone(moment, zone, language)
+def _kst_filter(moment, language: str = "ko", kind: str = "moment") -> str:
+    return format_kst(moment, language, kind)
+
+
+def _zone_filter(moment, zone, language: str = "ko", kind: str = "moment") -> str:
+    return format_in_zone(moment, zone, language, kind)
 
 
 # --- The sandbox ----------------------------------------------------------------------------------------------
@@ -156,9 +157,10 @@ def sandbox():
         # are removed too.
         environment.globals.clear()
         environment.globals.update(
-            range=range, dict=dict, namespace=Namespace, kst=format_kst, in_zone=format_in_zone,
+            range=range, dict=dict, namespace=Namespace, kst=format_kst, in_zone=format_in_zone, day=format_day,
             ko=in_korean, en=in_english, _=gettext, gettext=gettext, ngettext=ngettext)
-        environment.filters.update(kst=_kst_filter, in_zone=_zone_filter, ko=in_korean, en=in_english)
+        environment.filters.update(kst=_kst_filter, in_zone=_zone_filter, day=format_day, ko=in_korean,
+                                   en=in_english)
         cache["environment"] = environment
     return environment
 
