@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import socket
+import subprocess
 import threading
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,6 +17,7 @@ from portal.commitments.models import Commitment
 from portal.core import documents
 from portal.extensions import db
 from tests.commitments_support import NOW, STEP, code_at, commitment, in_force, world
+from tests.documents_support import pyhanko_cli, qpdf_check
 
 
 @pytest.fixture
@@ -117,10 +119,13 @@ def _signed_document(app, commitment_id: int) -> bytes:
         return documents.read_document(db.session.get(Commitment, commitment_id).signed_document)
 
 
-def test_both_signatures_carry_a_timestamp_of_the_configured_authority(app, make, frozen, authority):
+@pytest.mark.real_documents
+def test_both_signatures_carry_a_timestamp_of_the_configured_authority(app, make, frozen, authority, tmp_path):
     w = world(make)
     cid = in_force(make, w)
-    statuses = _signatures(app, _signed_document(app, cid), authority)
+    data = _signed_document(app, cid)
+    (tmp_path / "signed.pdf").write_bytes(data)
+    statuses = _signatures(app, data, authority)
     assert list(statuses) == ["PortalSignature", "PlatformSignature", "AgencyCountersignature"]
     for field in ("PlatformSignature", "AgencyCountersignature"):
         status = statuses[field]
@@ -131,6 +136,13 @@ def test_both_signatures_carry_a_timestamp_of_the_configured_authority(app, make
     # The portal's own signature of the canonical document, made when it was sent, is not timestamped.
     assert statuses["PortalSignature"].timestamp_validity is None
     assert authority.answered == 2
+    # The same, as an expert sees it with pyHanko's command line, poppler and qpdf.
+    status, judgments, report = pyhanko_cli(app, tmp_path / "signed.pdf", tmp_path, authority.certificate.dump())
+    assert status == 0 and set(judgments.values()) == {"VALID"} and len(judgments) == 3, report
+    assert report.count("Signature timestamp token:") == 2 and report.count("The TSA certificate is trusted.") == 2
+    pdfsig = subprocess.run(["pdfsig", str(tmp_path / "signed.pdf")], capture_output=True, text=True).stdout
+    assert pdfsig.count("Signature Validation: Signature is Valid.") == 3, pdfsig
+    qpdf_check(tmp_path / "signed.pdf")
 
 
 def test_without_an_authority_the_signatures_carry_no_timestamp(app, make, frozen):
