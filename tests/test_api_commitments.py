@@ -123,6 +123,7 @@ def test_renewal_through_the_api_answers_201_with_the_new_draft(app, client, mak
     renewal = answer.json["commitment"]
     assert renewal["status"] == "draft" and renewal["id"] != cid and renewal["document_sha256"] is None
     assert (renewal["effective_from"], renewal["valid_until"]) == ("2027-06-01", "2028-05-31")
+    assert renewal["renews"] == cid
     with app.app_context():
         assert db.session.get(Commitment, renewal["id"]).renews_id == cid
     again = supervisor.post(f"/commitments/{cid}/renew", json={})

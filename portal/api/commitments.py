@@ -94,6 +94,7 @@ COMMITMENT = {
                 "signatures": {"type": "array", "items": SIGNATURE},
                 "signed_at": {"type": ["string", "null"], "format": "date-time"},
                 "in_force_at": {"type": ["string", "null"], "format": "date-time"},
+                "renews": {"type": ["integer", "null"], "description": "The commitment this one renews."},
             },
         },
         "documents": {"type": "array", "items": {"type": "object"}},
@@ -177,7 +178,7 @@ def represent(c: Commitment) -> dict:
         "documents": [d for d in (c.document_id, c.signed_document_id, c.certificate_id) if d is not None],
         "signatures": [{"side": s.side, "name": s.name, "title": s.title, "signed_at": iso(s.signed_at),
                         "document_sha256": s.document_sha256} for s in c.signatures],
-        "signed_at": iso(c.signed_at), "in_force_at": iso(c.in_force_at),
+        "signed_at": iso(c.signed_at), "in_force_at": iso(c.in_force_at), "renews": c.renews_id,
     }
 
 
