@@ -56,6 +56,10 @@ class Defaults:
     WEBHOOK_MAX_ATTEMPTS = 8
     # Links in e-mails are absolute; set this to the public address in production.
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+    # An RFC 3161 timestamp authority (its HTTP address) whose timestamps the signatures of commitments carry;
+    # empty: none. TIMESTAMP_TIMEOUT: seconds to wait for its answer.
+    TIMESTAMP_URL = ""
+    TIMESTAMP_TIMEOUT = 10
     # The code version named in the transparency report's manifest (e.g. the release tag or commit);
     # empty: the checkout's git commit, or "unknown".
     CODE_VERSION = ""

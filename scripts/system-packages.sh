@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the portal needs (WeasyPrint's Pango and HarfBuzz subsetting, Korean
-# fonts, gettext, poppler for PDF checks). As root it installs them; otherwise it prints the command.
+# fonts, gettext, poppler and qpdf for PDF checks). As root it installs them; otherwise it prints the command.
 # Usage: scripts/system-packages.sh [extra packages...]   (CI adds chromium for the browser tests)
 set -euo pipefail
-packages=(fonts-nanum fontconfig libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 gettext poppler-utils "$@")
+packages=(fonts-nanum fontconfig libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 gettext poppler-utils qpdf "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

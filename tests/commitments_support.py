@@ -69,3 +69,26 @@ def commitment(make, w: World, *, send: bool = True, valid_until: date = date(20
                 services.send_for_signature(db.session.get(User, w.secretariat.id),
                                             services.get(db.session.get(User, w.secretariat.id), commitment_id))
     return commitment_id
+
+
+def in_force(make, w: World, **options) -> int:
+    """A commitment walked through the real services to in force: signed by the platform's signatory and
+    countersigned by the agency's supervisor, each with the code of the step after the (frozen) present."""
+    import time
+
+    from portal.commitments import services
+    from portal.core.transaction import unit_of_work
+
+    step = int(time.time()) // 30 + 1
+    commitment_id = commitment(make, w, **options)
+    with make.app.test_request_context():
+        with unit_of_work():
+            signer = db.session.get(User, w.parties.platform_admin.id)
+            services.sign(signer, services.get(signer, commitment_id), name="Jane Doe", title="General Counsel",
+                          consent=True, code=code_at(w.parties.platform_admin.totp_secret, step),
+                          language="en")
+        with unit_of_work():
+            supervisor = db.session.get(User, w.parties.supervisor.id)
+            services.countersign(supervisor, services.get(supervisor, commitment_id),
+                                 code=code_at(w.parties.supervisor.totp_secret, step), language="en")
+    return commitment_id

@@ -1,7 +1,9 @@
 """Issuing test notices through the real mechanism, and reading PDFs with the tools a reader would use."""
 from __future__ import annotations
 
+import re
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,3 +102,29 @@ def pdf_fonts(path: Path) -> list[dict]:
         # name ... type (may be two words) ... encoding emb sub uni object-id generation
         rows.append({"name": parts[0], "emb": parts[-5], "sub": parts[-4], "uni": parts[-3]})
     return rows
+
+
+def pyhanko_cli(app, path, tmp_path, *trusted: bytes) -> tuple[int, dict[str, str], str]:
+    """`pyhanko sign validate` (pyHanko's command line) trusting only the portal's certificate (and
+    `trusted`), offline and without a user's configuration: its exit status, the judgment on each
+    signature field (VALID, INVALID ...) and the report itself."""
+    roots = []
+    with app.app_context():
+        certificates = [documents.signing_identity().certificate_der, *trusted]
+    for n, der in enumerate(certificates):
+        (tmp_path / f"trusted-{n}.der").write_bytes(der)
+        roots += ["--trust", str(tmp_path / f"trusted-{n}.der")]
+    run = subprocess.run(
+        [sys.executable, "-m", "pyhanko", "sign", "validate", "--pretty-print", "--no-revocation-check",
+         "--trust-replace", *roots, str(path)],
+        capture_output=True, text=True, timeout=120, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
+    fields = re.findall(r"^Field \d+: (\S+)$", run.stdout, re.MULTILINE)
+    verdicts = re.findall(r"^The signature is judged (\w+)\.$", run.stdout, re.MULTILINE)
+    return run.returncode, dict(zip(fields, verdicts)), run.stdout + run.stderr
+
+
+def qpdf_check(path) -> None:
+    """`qpdf --check`: the file's structure (cross-reference tables of every revision, streams) is sound."""
+    run = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "No syntax or stream encoding errors found" in run.stdout, run.stdout

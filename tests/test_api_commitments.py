@@ -106,3 +106,78 @@ def test_openapi_declares_the_commitment_operations_with_closed_schemas(app, cli
     sign = spec["paths"]["/api/v1/commitments/{commitment_id}/sign"]["post"]
     schema = sign["requestBody"]["content"]["application/json"]["schema"]
     assert schema["additionalProperties"] is False and schema["properties"]["name"]["maxLength"] == 200
+
+
+def _in_force(app, client, make):
+    from tests.commitments_support import in_force
+
+    w = world(make)
+    return w, in_force(make, w)
+
+
+def test_renewal_through_the_api_answers_201_with_the_new_draft(app, client, make, frozen):
+    w, cid = _in_force(app, client, make)
+    supervisor = Api(client, token_for(app, w.parties.supervisor))
+    answer = supervisor.post(f"/commitments/{cid}/renew", json={})
+    assert answer.status_code == 201, answer.json
+    renewal = answer.json["commitment"]
+    assert renewal["status"] == "draft" and renewal["id"] != cid and renewal["document_sha256"] is None
+    assert (renewal["effective_from"], renewal["valid_until"]) == ("2027-06-01", "2028-05-31")
+    assert renewal["renews"] == cid
+    with app.app_context():
+        assert db.session.get(Commitment, renewal["id"]).renews_id == cid
+    again = supervisor.post(f"/commitments/{cid}/renew", json={})
+    assert again.status_code == 409 and again.json["error"] == "conflict"
+
+
+def test_renewal_through_the_api_takes_dates_and_may_send_at_once(app, client, make, frozen):
+    w, cid = _in_force(app, client, make)
+    secretariat = Api(client, token_for(app, w.secretariat))
+    answer = secretariat.post(f"/commitments/{cid}/renew", json={
+        "effective_from": "2027-06-01", "valid_until": "2027-12-31", "send": True})
+    assert answer.status_code == 201, answer.json
+    renewal = answer.json["commitment"]
+    assert renewal["status"] == "awaiting_signature" and renewal["valid_until"] == "2027-12-31"
+    assert len(renewal["document_sha256"]) == 64
+
+
+@pytest.mark.parametrize("who", ["platform_admin", "agent"])
+def test_platform_token_cannot_renew(app, client, make, frozen, who):
+    w, cid = _in_force(app, client, make)
+    answer = Api(client, token_for(app, getattr(w.parties, who))).post(f"/commitments/{cid}/renew", json={})
+    assert answer.status_code == 403 and answer.json["error"] == "forbidden"
+    with app.app_context():
+        assert db.session.scalar(select(Commitment).where(Commitment.renews_id == cid)) is None
+
+
+def test_renewing_a_commitment_not_in_force_answers_409(app, client, make, frozen):
+    w, c = _setup(app, client, make)  # awaiting signature
+    answer = Api(client, token_for(app, w.secretariat)).post(f"/commitments/{c['id']}/renew", json={})
+    assert answer.status_code == 409 and answer.json["error"] == "conflict"
+    with app.app_context():
+        assert db.session.scalar(select(Commitment).where(Commitment.renews_id == c["id"])) is None
+
+
+def test_another_agencys_supervisor_renewing_gets_404(app, client, make, frozen):
+    w, cid = _in_force(app, client, make)
+    stranger = make.parties().supervisor
+    assert Api(client, token_for(app, stranger)).post(f"/commitments/{cid}/renew", json={}).status_code == 404
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"valid_until": "2027-13-01"}, "valid_until"), ({"effective_from": 20270601}, "effective_from"),
+    ({"renews": 1}, "renews"),
+])
+def test_renewal_body_is_validated_against_its_schema(app, client, make, frozen, body, field):
+    w, cid = _in_force(app, client, make)
+    answer = Api(client, token_for(app, w.secretariat)).post(f"/commitments/{cid}/renew", json=body)
+    assert answer.status_code == 422 and answer.json["field"] == field
+
+
+def test_openapi_declares_the_renewal_with_a_closed_schema(app, client):
+    spec = client.get("/api/v1/openapi.json").json
+    renew = spec["paths"]["/api/v1/commitments/{commitment_id}/renew"]["post"]
+    schema = renew["requestBody"]["content"]["application/json"]["schema"]
+    assert schema["additionalProperties"] is False
+    assert set(schema["properties"]) == {"effective_from", "valid_until", "send"}
+    assert {"201", "403", "404", "409", "422"} <= set(renew["responses"])

@@ -1,9 +1,10 @@
 """The commitment's documents rendered for real (WeasyPrint, pyHanko): the canonical document in both
 languages, Korean first, and the evidence certificate with the signatures and the audit trail; both
-verifiable at /verify by their hash."""
+verifiable at /verify by their hash. The signed document is checked as an expert would, with the tools at
+hand: pyHanko's validator (its API and its command line, `pyhanko sign validate`), poppler's `pdfsig` and
+`pdfinfo -meta` (the PDF/A identification survives signing) and `qpdf --check` (the file's structure)."""
 from __future__ import annotations
 
-import shutil
 import subprocess
 
 import pytest
@@ -13,7 +14,7 @@ from portal.commitments.models import Commitment
 from portal.core import documents
 from portal.extensions import db
 from tests.commitments_support import NOW, STEP, code_at, commitment, world
-from tests.documents_support import pdf_text
+from tests.documents_support import pdf_text, pyhanko_cli, qpdf_check
 
 pytestmark = pytest.mark.real_documents
 
@@ -53,10 +54,10 @@ def test_commitment_document_and_certificate_render_and_verify(app, make, client
     for expected in ("홍길동", "법무 책임자", sha[:32], f"TOTP {STEP + 1}", "commitment.sign",
                      "commitment.countersign", "commitment.viewed"):
         assert expected in certificate.replace("\n", " ") or expected in certificate, expected
-    if shutil.which("pdfsig"):  # poppler: the portal's signature on each document is intact
-        for path in files.values():
-            out = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True).stdout
-            assert "Signature is Valid" in out, out
+    for path in files.values():  # poppler and qpdf: the portal's signature is intact, the file sound
+        out = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True).stdout
+        assert "Signature is Valid" in out, out
+        qpdf_check(path)
 
 
 def _walk(app, make, client, auth):
@@ -125,6 +126,17 @@ def test_signed_document_carries_the_portal_platform_and_agency_signatures(app, 
     assert data.startswith(canonical) and hashlib.sha256(canonical).hexdigest() == canonical_sha
     meta = subprocess.run(["pdfinfo", "-meta", str(path)], capture_output=True, text=True).stdout
     assert "pdfaid:part" in meta
+    qpdf_check(path)
+
+
+def test_pyhankos_command_line_judges_every_signature_valid(app, make, client, auth, tmp_path):
+    data, _sha = _walk(app, make, client, auth)
+    path = tmp_path / "signed.pdf"
+    path.write_bytes(data)
+    status, judgments, report = pyhanko_cli(app, path, tmp_path)
+    assert status == 0, report
+    assert judgments == {"PortalSignature": "VALID", "PlatformSignature": "VALID",
+                         "AgencyCountersignature": "VALID"}
 
 
 def test_one_changed_byte_breaks_the_signatures(app, make, client, auth, tmp_path):
@@ -137,3 +149,5 @@ def test_one_changed_byte_breaks_the_signatures(app, make, client, auth, tmp_pat
     path.write_bytes(bytes(changed))
     report = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True).stdout
     assert report.count("Signature Validation: Signature is Valid.") < 3
+    status, judgments, report = pyhanko_cli(app, path, tmp_path)
+    assert status != 0 and "VALID" not in judgments.values(), report

@@ -3,7 +3,7 @@
 fields, no others: an unknown field answers 422 naming it); the answers are wrapped `{"commitment": ...}`.
 
 A reused or stale TOTP code on `sign` or `countersign` answers 422 and changes nothing (the unit of work
-rolls back). Scopes: reading needs `requests:read`; making templates and commitments `requests:write`;
+rolls back). Scopes: reading needs `requests:read`; making templates, commitments and renewals `requests:write`;
 signing and countersigning `requests:write` or `requests:respond`.
 """
 from __future__ import annotations
@@ -18,6 +18,7 @@ from portal.api import bp
 from portal.api.spec import operation
 from portal.api.views import _body, _document, iso
 from portal.commitments import evidence
+from portal.commitments import registry as signatory_registry
 from portal.commitments import services as commitments
 from portal.commitments.models import STATUSES, Commitment
 from portal.commitments.text import MAX_BODY
@@ -93,6 +94,7 @@ COMMITMENT = {
                 "signatures": {"type": "array", "items": SIGNATURE},
                 "signed_at": {"type": ["string", "null"], "format": "date-time"},
                 "in_force_at": {"type": ["string", "null"], "format": "date-time"},
+                "renews": {"type": ["integer", "null"], "description": "The commitment this one renews."},
             },
         },
         "documents": {"type": "array", "items": {"type": "object"}},
@@ -112,6 +114,14 @@ SIGN_BODY = {
 COUNTERSIGN_BODY = {
     "type": "object", "additionalProperties": False, "required": ["code"],
     "properties": {"code": _CODE, "document_sha256": _SHA},
+}
+RENEW_BODY = {
+    "type": "object", "additionalProperties": False,
+    "properties": {
+        "effective_from": {**_DATE, "description": "Default: the day after the renewed commitment ends."},
+        "valid_until": {**_DATE, "description": "Default: as long a term as the renewed commitment's."},
+        "send": {"type": "boolean", "description": "Send the renewal for signature at once (default false)."},
+    },
 }
 REGISTRY = {
     "type": "object", "additionalProperties": False, "required": ["entries"],
@@ -168,7 +178,7 @@ def represent(c: Commitment) -> dict:
         "documents": [d for d in (c.document_id, c.signed_document_id, c.certificate_id) if d is not None],
         "signatures": [{"side": s.side, "name": s.name, "title": s.title, "signed_at": iso(s.signed_at),
                         "document_sha256": s.document_sha256} for s in c.signatures],
-        "signed_at": iso(c.signed_at), "in_force_at": iso(c.in_force_at),
+        "signed_at": iso(c.signed_at), "in_force_at": iso(c.in_force_at), "renews": c.renews_id,
     }
 
 
@@ -236,6 +246,22 @@ def countersign_commitment(commitment_id: int):
     return _answer(c)
 
 
+@bp.post(f"/commitments/{ID}/renew")
+@policy.access("commitment.create")
+@operation("Renew a commitment in force: a new draft from the newest template version, which supersedes it "
+           "once countersigned", scopes=WRITE, body=RENEW_BODY, responses={201: COMMITMENT}, errors=(403, 409),
+           tag="commitments")
+def renew_commitment(commitment_id: int):
+    c = commitments.get(current_user, commitment_id)
+    data = _checked(RENEW_BODY)
+    renewal = commitments.renew(current_user, c,
+                                effective_from=_date(data, "effective_from") if "effective_from" in data else None,
+                                valid_until=_date(data, "valid_until") if "valid_until" in data else None)
+    if data.get("send", False):
+        commitments.send_for_signature(current_user, renewal)
+    return _answer(renewal, 201)
+
+
 @bp.get(f"/commitments/{ID}/evidence")
 @policy.access("commitment.view")
 @operation("The evidence pack (ZIP): signed document, certificate, signing certificate, manifest of hashes",
@@ -256,6 +282,6 @@ def registry():
         "template_title_en": e.template_title_en, "signatory_name": e.signatory_name,
         "signatory_title": e.signatory_title, "template_version": e.template_version,
         "signed_at": iso(e.signed_at), "in_force_at": iso(e.in_force_at), "valid_until": e.valid_until.isoformat(),
-        "status": e.status} for e in commitments.registry()]})
+        "status": e.status} for e in signatory_registry.entries()]})
 
 

@@ -14,6 +14,7 @@ import io
 import json
 import zipfile
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal.accounts.models import User
@@ -21,6 +22,7 @@ from portal.commitments.models import AGENCY_SIDE, PLATFORM_SIDE, Commitment
 from portal.core import clock, documents
 from portal.core.audit import AuditEvent
 from portal.core.documents import Document
+from portal.core.exceptions import Conflict
 from portal.extensions import db
 
 COMMITMENT = documents.register_kind("commitment", "준수 서약서", "Compliance commitment").code
@@ -56,25 +58,21 @@ def issue_commitment_document(by: User, c: Commitment) -> Document:
 
 def _add_signature(pdf: bytes, c: Commitment, field: str, reason: str, location: str) -> bytes:
     """A further PAdES signature by the portal, on behalf of a signer, as an incremental update: the
-    bytes signed before stay exactly as they were, so earlier signatures remain valid."""
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.sign import fields, signers
-
-    identity = documents.signing_identity()
+    bytes signed before stay exactly as they were, so earlier signatures remain valid. With a timestamp
+    authority configured (`TIMESTAMP_URL`), the signature carries its RFC 3161 timestamp; when the
+    authority fails, nothing is signed (a Conflict: the whole step is undone and can be tried again)."""
     canonical = c.document
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    # The same metadata as the canonical document's, so the info dictionary and XMP agree (PDF/A).
-    meta = writer.document_meta
-    meta.title = canonical.title
-    meta.author = f"{c.agency.name_ko} ({c.agency.name_en})"
     kind = documents.kind_of(COMMITMENT)
-    meta.subject = f"{c.reference} · {kind.ko} / {kind.en}"
-    meta.created = meta.last_modified = canonical.issued_at
-    metadata = signers.PdfSignatureMetadata(field_name=field, subfilter=fields.SigSeedSubFilter.PADES,
-                                            md_algorithm="sha256", reason=reason[:500], location=location[:200],
-                                            name=documents.CREATOR)
-    output = signers.PdfSigner(metadata, identity.signer).sign_pdf(writer, bytes_reserved=identity.bytes_reserved)
-    return output.getvalue()
+    try:
+        # The same metadata as the canonical document's, so the info dictionary and XMP agree (PDF/A).
+        return documents.sign_pdf(pdf, documents.signing_identity(), title=canonical.title,
+                                  author=f"{c.agency.name_ko} ({c.agency.name_en})",
+                                  subject=f"{c.reference} · {kind.ko} / {kind.en}", issued_at=canonical.issued_at,
+                                  reason=reason[:500], location=location[:200], field_name=field,
+                                  timestamper=documents.timestamper())
+    except documents.TimestampUnavailable:
+        raise Conflict(_l("The timestamp authority did not answer: nothing was signed. Try again in a "
+                          "moment.")) from None
 
 
 def _record_signed(by: User, c: Commitment, pdf: bytes) -> Document:

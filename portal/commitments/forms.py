@@ -43,3 +43,9 @@ class CountersignForm(FlaskForm):
 class WithdrawForm(FlaskForm):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
     submit = SubmitField(_l("Withdraw the commitment"))
+
+
+class RenewForm(FlaskForm):
+    effective_from = DateField(_l("Effective from"), validators=[DataRequired()])
+    valid_until = DateField(_l("Valid until"), validators=[DataRequired()])
+    submit = SubmitField(_l("Renew the commitment"))

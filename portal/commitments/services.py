@@ -14,7 +14,7 @@ import hashlib
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, timedelta
 
 from flask import has_request_context, request
 from flask_babel import force_locale
@@ -342,7 +342,7 @@ def countersign(by: User, commitment: Commitment, *, code: str, language: str,
     commitment.signed_document_id = signed.id
     audit.record("commitment.agency_signature_applied", commitment, details={"sha256": signed.sha256})
     if commitment.renews is not None and commitment.renews.status == IN_FORCE:
-        _move(None, commitment.renews, "supersede", {"by": commitment.id})
+        _move(None, commitment.renews, "supersede", {"renewal": commitment.id})
         commitment.renews.ended_at = clock.now()
     certificate = evidence.issue_certificate(by, commitment)
     commitment.certificate_id = certificate.id
@@ -362,16 +362,53 @@ def withdraw(by: User, commitment: Commitment, reason: str) -> None:
     commitment.ended_at = clock.now()
 
 
-def renew(by: User, commitment: Commitment, *, effective_from: date, valid_until: date) -> Commitment:
+def may_renew(by: User, commitment: Commitment) -> bool:
+    """Whether `by` may renew it now: the secretariat or a supervisor of the countersigning agency, while the
+    commitment is in force and has no renewal yet."""
+    return (commitment.status == IN_FORCE and policy.can(by, "commitment.create")
+            and (by.role == "secretariat" or by.organisation_id == commitment.agency_id)
+            and renewal_of(commitment) is None)
+
+
+def renewal_of(commitment: Commitment) -> Commitment | None:
+    return db.session.scalar(select(Commitment).where(Commitment.renews_id == commitment.id))
+
+
+def renewal_term(commitment: Commitment) -> tuple[date, date]:
+    """The term a renewal proposes: from the day after this one ends, as long as this one (a term of whole
+    years gives whole years again, leap days or not)."""
+    start = commitment.valid_until + timedelta(days=1)
+    years = start.year - commitment.effective_from.year
+    if years > 0 and _years_later(commitment.effective_from, years) == start:
+        return start, _years_later(start, years) - timedelta(days=1)
+    return start, start + (commitment.valid_until - commitment.effective_from)
+
+
+def _years_later(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def renew(by: User, commitment: Commitment, *, effective_from: date | None = None,
+          valid_until: date | None = None) -> Commitment:
     """A renewal: a new draft from the newest version of the same template, which supersedes this one once
-    in force."""
+    countersigned. Without dates, the term of `renewal_term`. A commitment is renewed once (the row's
+    `renews` is unique): a second renewal, or one of a commitment no longer in force, is a Conflict."""
     _require_maker(by, commitment)
-    if commitment.status != IN_FORCE:
+    if _lock(commitment) != IN_FORCE:
         raise Conflict(_l("Only a commitment in force can be renewed."))
+    existing = renewal_of(commitment)
+    if existing is not None:
+        raise Conflict(_l("This commitment already has a renewal: %(reference)s.", reference=existing.reference))
+    proposed = renewal_term(commitment)
     newest = newest_version(commitment.template.code)
-    return create(by, template_id=newest.id, platform_code=commitment.platform.code,
-                  agency_code=commitment.agency.code, effective_from=effective_from, valid_until=valid_until,
-                  renews=commitment)
+    renewal = create(by, template_id=newest.id, platform_code=commitment.platform.code,
+                     agency_code=commitment.agency.code, effective_from=effective_from or proposed[0],
+                     valid_until=valid_until or proposed[1], renews=commitment)
+    audit.record("commitment.renewed", commitment, details={"renewal": renewal.id, "version": newest.version})
+    return renewal
 
 
 def set_signatory(by: User, user: User, authorised: bool) -> None:
@@ -381,48 +418,6 @@ def set_signatory(by: User, user: User, authorised: bool) -> None:
         raise ValidationError("user", _l("Only a platform's users can sign its commitments."))
     user.authorised_signatory = bool(authorised)
     audit.record("user.signatory_set" if authorised else "user.signatory_unset", user)
-
-
-# --- The public registry --------------------------------------------------------------------------------
-
-PUBLIC_STATUSES = frozenset({SIGNED, IN_FORCE, EXPIRED, SUPERSEDED, WITHDRAWN})
-
-
-@dataclass(frozen=True)
-class RegistryEntry:
-    """What the public may know of a commitment: nothing else of the platform."""
-
-    reference: str
-    platform: str
-    platform_name_ko: str
-    platform_name_en: str
-    template_title_ko: str
-    template_title_en: str
-    template_version: int
-    signatory_name: str
-    signatory_title: str
-    signed_at: datetime
-    in_force_at: datetime | None
-    valid_until: date
-    status: str
-
-
-def registry() -> list[RegistryEntry]:
-    """Every commitment a platform has signed, newest first."""
-    rows = db.session.scalars(select(Commitment).where(Commitment.status.in_(PUBLIC_STATUSES))
-                              .order_by(Commitment.signed_at.desc(), Commitment.id.desc()))
-    entries = []
-    for c in rows:
-        signature = c.signature(PLATFORM_SIDE)
-        if signature is None:
-            continue
-        entries.append(RegistryEntry(
-            reference=c.reference, platform=c.platform.code, platform_name_ko=c.platform.name_ko,
-            platform_name_en=c.platform.name_en, template_title_ko=c.template.title_ko,
-            template_title_en=c.template.title_en, template_version=c.template.version,
-            signatory_name=signature.name, signatory_title=signature.title, signed_at=signature.signed_at,
-            in_force_at=c.in_force_at, valid_until=c.valid_until, status=c.status))
-    return entries
 
 
 # --- The lifecycle --------------------------------------------------------------------------------------

@@ -9,7 +9,15 @@ from sqlalchemy import select
 
 from portal.accounts.models import Organisation, User
 from portal.commitments import bp, evidence, services
-from portal.commitments.forms import CommitmentForm, CountersignForm, SignForm, TemplateForm, WithdrawForm
+from portal.commitments import registry as signatory_registry
+from portal.commitments.forms import (
+    CommitmentForm,
+    CountersignForm,
+    RenewForm,
+    SignForm,
+    TemplateForm,
+    WithdrawForm,
+)
 from portal.core import policy
 from portal.core.exceptions import ValidationError
 from portal.core.policy import access
@@ -95,6 +103,11 @@ def detail(commitment_id: int):
     commitment = services.get(current_user, commitment_id)
     services.record_viewed(current_user, commitment)
     language = current_language()
+    may_renew = services.may_renew(current_user, commitment)
+    renew_form = None
+    if may_renew:
+        start, end = services.renewal_term(commitment)
+        renew_form = RenewForm(prefix="renew", data={"effective_from": start, "valid_until": end})
     return render_template(
         "commitments/detail.html", commitment=commitment,
         may_sign=services.may_sign(current_user, commitment),
@@ -106,7 +119,7 @@ def detail(commitment_id: int):
         consent=services.consent_text(commitment, language),
         sign_form=SignForm(prefix="sign", data={"document_sha256": commitment.document_sha256}),
         countersign_form=CountersignForm(prefix="countersign", data={"document_sha256": commitment.document_sha256}),
-        withdraw_form=WithdrawForm(prefix="withdraw"))
+        withdraw_form=WithdrawForm(prefix="withdraw"), may_renew=may_renew, renew_form=renew_form)
 
 
 @bp.post(f"/commitments/{ID}/send")
@@ -153,6 +166,19 @@ def withdraw(commitment_id: int):
     return _back(commitment, _("The commitment was withdrawn."))
 
 
+@bp.post(f"/commitments/{ID}/renew")
+@access("commitment.create")
+def renew(commitment_id: int):
+    commitment = services.get(current_user, commitment_id)
+    form = RenewForm(prefix="renew")
+    if not form.validate_on_submit():
+        raise _invalid(form)
+    renewal = services.renew(current_user, commitment, effective_from=form.effective_from.data,
+                             valid_until=form.valid_until.data)
+    return _back(renewal, _("The renewal was created as a draft from the newest version of the template. "
+                            "Send it for signature next."))
+
+
 @bp.get(f"/commitments/{ID}/evidence")
 @access("commitment.view")
 def evidence_pack(commitment_id: int):
@@ -185,4 +211,4 @@ def set_signatory(user_id: int):
 @bp.get("/registry")
 @access(policy.PUBLIC)
 def registry():
-    return render_template("commitments/registry.html", entries=services.registry())
+    return render_template("commitments/registry.html", entries=signatory_registry.entries())

@@ -1,7 +1,8 @@
 """In a real browser, a whole compliance commitment: the secretariat writes a template, makes a commitment
 for a platform and sends it for signature; the platform admin names themself authorised signatory and signs
 with name, title, consent and a fresh code; a supervisor of the agency countersigns; the public registry
-shows it to anyone, logged in or not. Each person logs in through the real password and TOTP pages.
+shows it to anyone, logged in or not; the supervisor renews it (confirming first). Each person logs in
+through the real password and TOTP pages.
 
 A signature needs a code of a step later than the login's. The service accepts one step of clock skew
 either side (`accounts.services._matching_step`), so the signer enters the code of the next 30-second step,
@@ -109,6 +110,16 @@ def test_template_commitment_sign_countersign_registry(app, make, open_tab):
         commitment = db.session.scalar(select(Commitment))
         assert commitment.status == IN_FORCE
         assert {s.side for s in commitment.signatures} == {PLATFORM_SIDE, AGENCY_SIDE}
+        reference = commitment.reference
+
+    # The supervisor renews it, after confirming: a new draft that names the commitment it renews.
+    supervisor.goto(detail)
+    asked = []
+    supervisor.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    click(supervisor, "Renew the commitment")
+    status_is(supervisor, "Draft")
+    assert asked and asked[0].startswith(f"Renew {reference}?")
+    expect(supervisor.locator("#commitment-renews")).to_have_text(reference)
 
 
 def _sha(app) -> str:

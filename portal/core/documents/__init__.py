@@ -9,7 +9,7 @@ a context of plain data it builds itself -- dicts or frozen dataclasses, never O
 - `kinds`   -- the registry of kinds, and the errors (`DocumentError`, `DocumentRenderError`, `UnsafeContext`);
 - `render`  -- the sandboxed Jinja environment and what it holds, the plain-data check, WeasyPrint
                (PDF/A-3b, no network, no missing glyph);
-- `sign`    -- the PAdES signature and the portal's signing identity;
+- `sign`    -- the PAdES signature, the portal's signing identity, the timestamp authority's client;
 - `store`   -- write-once storage by hash, removed again when the transaction rolls back;
 - `issue`   -- `prepare_document` (render and sign, no database), `record_document` (store, row, audit),
                and `issue_document` (both, inside the transaction);
@@ -67,9 +67,11 @@ from portal.core.documents.sign import (
     CREATOR,
     SIGNATURE_FIELD,
     SigningIdentity,
+    TimestampUnavailable,
     _self_signed_pair,
     sign_pdf,
     signing_identity,
+    timestamper,
 )
 from portal.core.documents.store import check_store, documents_root, read_document
 from portal.core.documents.verify import (

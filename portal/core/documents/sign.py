@@ -1,6 +1,7 @@
 """Signing: a PAdES signature (pyHanko) with the portal's key, configured by path in production
 (`DOCUMENT_SIGNING_KEY`, `DOCUMENT_SIGNING_CERT`, optional `DOCUMENT_SIGNING_KEY_PASSPHRASE` and
-`DOCUMENT_SIGNING_CHAIN`), generated into `instance/signing/` on first use elsewhere."""
+`DOCUMENT_SIGNING_CHAIN`), generated into `instance/signing/` on first use elsewhere; with an RFC 3161
+timestamp from the authority at `TIMESTAMP_URL` where a caller asks for one (`timestamper()`)."""
 from __future__ import annotations
 
 import asyncio
@@ -23,6 +24,13 @@ log = logging.getLogger(__name__)
 
 SIGNATURE_FIELD = "PortalSignature"
 CREATOR = "Platform Cooperation Portal"
+LOCATION = "Seoul, Republic of Korea"
+# Room for a timestamp token in the signature: the authority's signed answer and the certificates it embeds.
+TIMESTAMP_BYTES = 16384
+
+
+class TimestampUnavailable(DocumentError):
+    """The timestamp authority did not answer, or not with a timestamp: nothing was signed."""
 
 
 @dataclass(frozen=True)
@@ -124,10 +132,28 @@ def _self_signed_pair() -> tuple[bytes, bytes]:
     return key_pem, certificate.public_bytes(serialization.Encoding.PEM)
 
 
+def timestamper():
+    """The client of the timestamp authority at `TIMESTAMP_URL` (pyHanko's RFC 3161 HTTP client), or None
+    when none is configured."""
+    config = current_app.config
+    url = (config.get("TIMESTAMP_URL") or "").strip()
+    if not url:
+        return None
+    from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
+
+    return RequestsHTTPTimeStamper(url, timeout=config.get("TIMESTAMP_TIMEOUT") or 10)
+
+
 def sign_pdf(pdf: bytes, identity: SigningIdentity, *, title: str, author: str, subject: str,
-             issued_at: datetime, reason: str) -> bytes:
-    """A PAdES baseline signature over the whole file, as an incremental update (PDF/A survives it)."""
-    arguments = dict(title=title, author=author, subject=subject, issued_at=issued_at, reason=reason)
+             issued_at: datetime, reason: str, field_name: str = SIGNATURE_FIELD, location: str = LOCATION,
+             timestamper=None) -> bytes:
+    """A PAdES baseline signature over the whole file, as an incremental update (PDF/A survives it, and the
+    signatures already in the file stay valid): in the signature field `field_name` (made if missing), with
+    `reason` and `location`, and an RFC 3161 timestamp from `timestamper` when one is given (a
+    `TimestampUnavailable` when its authority fails). Title, author, subject and date are the document's
+    metadata, written again the same so that the info dictionary and the XMP packet agree."""
+    arguments = dict(title=title, author=author, subject=subject, issued_at=issued_at, reason=reason,
+                     field_name=field_name, location=location, timestamper=timestamper)
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -139,9 +165,10 @@ def sign_pdf(pdf: bytes, identity: SigningIdentity, *, title: str, author: str, 
 
 
 def _sign_pdf(pdf: bytes, identity: SigningIdentity, *, title: str, author: str, subject: str,
-              issued_at: datetime, reason: str) -> bytes:
+              issued_at: datetime, reason: str, field_name: str, location: str, timestamper) -> bytes:
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
+    from pyhanko.sign.timestamps.common_utils import TimestampRequestError
 
     writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
     # pyHanko rewrites the XMP metadata; the same values on both sides keep the info dictionary and the
@@ -150,8 +177,14 @@ def _sign_pdf(pdf: bytes, identity: SigningIdentity, *, title: str, author: str,
     meta.title, meta.author, meta.subject = title, author, subject
     meta.created = meta.last_modified = issued_at
     signature = signers.PdfSignatureMetadata(
-        field_name=SIGNATURE_FIELD, subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256",
-        reason=reason, location="Seoul, Republic of Korea", name=CREATOR,
+        field_name=field_name, subfilter=fields.SigSeedSubFilter.PADES, md_algorithm="sha256",
+        reason=reason, location=location, name=CREATOR,
     )
-    output = signers.PdfSigner(signature, identity.signer).sign_pdf(writer, bytes_reserved=identity.bytes_reserved)
+    reserved = identity.bytes_reserved + (TIMESTAMP_BYTES if timestamper is not None else 0)
+    try:
+        output = signers.PdfSigner(signature, identity.signer, timestamper=timestamper).sign_pdf(
+            writer, bytes_reserved=reserved)
+    except TimestampRequestError as exc:
+        log.warning("the timestamp authority failed: %s", exc)
+        raise TimestampUnavailable("the timestamp authority did not answer with a timestamp") from exc
     return output.getvalue()
