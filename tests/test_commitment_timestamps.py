@@ -145,6 +145,7 @@ def test_both_signatures_carry_a_timestamp_of_the_configured_authority(app, make
     qpdf_check(tmp_path / "signed.pdf")
 
 
+@pytest.mark.real_documents
 def test_without_an_authority_the_signatures_carry_no_timestamp(app, make, frozen):
     assert not app.config["TIMESTAMP_URL"]
     w = world(make)
