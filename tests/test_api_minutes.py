@@ -1,5 +1,6 @@
 """API v1 of minutes: creation once, ETag and If-Match (merge, 409 with both texts, 428), the lifecycle
 with 409 after publishing, the amendment chain, comments, action items, and 404 across organisations."""
+import hashlib
 from datetime import date, timedelta
 
 from portal.accounts.models import Organisation
@@ -89,6 +90,23 @@ def test_lifecycle_comments_409_after_publishing_and_amendment_chain(app, client
     assert v2["version"] == 2 and v2["amends"] == setting.minutes_id and v2["status"] == "draft"
     assert keeper.post(m + "/amend").status_code == 409
     assert agent.get(m).get_json()["minutes"]["status"] == "published"
+
+
+def test_every_participant_downloads_the_published_pdf_and_no_one_else(app, client, make):
+    setting = minutes(make)
+    keeper = api_as(app, client, setting.secretariat)
+    m = f"/minutes/{setting.minutes_id}"
+    for step in ("/circulate", "/approve", "/publish"):
+        assert keeper.post(m + step, json={"comment_days": 0} if step == "/circulate" else {}).status_code == 200
+    agent = api_as(app, client, setting.parties.agent)
+    [listed] = agent.get(m).get_json()["documents"]
+    assert listed["kind"] == "minutes" and listed["download"].endswith(f"{m}/documents/{listed['id']}")
+    response = agent.get(f"{m}/documents/{listed['id']}")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert hashlib.sha256(response.data).hexdigest() == listed["sha256"]
+    assert agent.get(f"{m}/documents/{listed['id'] + 1000}").status_code == 404
+    outsider = api_as(app, client, make.parties().agent)
+    assert outsider.get(f"{m}/documents/{listed['id']}").status_code == 404
 
 
 def test_action_items_owner_list_status_and_404_across_organisations(app, client, make):

@@ -13,14 +13,14 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from flask import jsonify, request
+from flask import abort, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.api import bp
 from portal.api.schemas import MAX_INT, NULLABLE_TIME
 from portal.api.spec import operation, query
-from portal.api.views import _document, error, iso
+from portal.api.views import _document, error, iso, pdf_answer
 from portal.consultations import services as consultations
 from portal.core import policy
 from portal.core.exceptions import ValidationError
@@ -179,8 +179,10 @@ def represent(minutes: Minutes) -> dict:
 
 def _answer(minutes: Minutes, status: int = 200):
     # The signed PDF of a published version (portal/minutes/pdf.py).
-    response = jsonify({"minutes": represent(minutes),
-                        "documents": [_document(d) for d in pdf.documents_of(minutes)]})
+    # Every participant reads them, not only the issuer: each is downloaded through the minutes.
+    found = [_document(d, url_for("api.minutes_document", minutes_id=minutes.id, document_id=d.id))
+             for d in pdf.documents_of(minutes)]
+    response = jsonify({"minutes": represent(minutes), "documents": found})
     response.status_code = status
     response.headers["ETag"] = minutes.etag
     return response
@@ -261,6 +263,17 @@ def create_minutes(consultation_id: int):
     _body(EMPTY_BODY)
     consultation = consultations.get(current_user, consultation_id)
     return _answer(services.create(current_user, consultation), 201)
+
+
+@bp.get(f"/minutes/{ID}/documents/<int(max=2147483647):document_id>")
+@policy.access("minutes.view")
+@operation("The signed PDF of a published version, byte for byte, for every participant", scopes=READ,
+           tag=TAG, content_type="application/pdf", responses={200: {"type": "string", "format": "binary"}})
+def minutes_document(minutes_id: int, document_id: int):
+    found = pdf.document_of(_load(minutes_id), document_id)
+    if found is None:
+        abort(404)
+    return pdf_answer(found)
 
 
 @bp.get(f"/minutes/{ID}")

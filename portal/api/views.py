@@ -146,10 +146,22 @@ def _item(row) -> dict:
             "pdq": row.pdq, "note": row.note, "outcome": row.outcome, "decline_reason": row.decline_reason}
 
 
-def _document(document) -> dict:
+def _document(document, download: str | None = None) -> dict:
+    """A document as the API lists it; `download` where it is reached otherwise than by its organisations."""
     return {"id": document.id, "kind": document.kind, "reference": document.reference, "title": document.title,
             "issued_at": iso(document.issued_at), "sha256": document.sha256, "size": document.size,
-            "download": url_for("api.document", document_id=document.id)}
+            "download": download or url_for("api.document", document_id=document.id)}
+
+
+def pdf_answer(document):
+    """The stored bytes of `document`, as issued, its download audited."""
+    data = documents.read_document(document)
+    documents.record_download(current_user, document)
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="document-{document.id}.pdf"'
+    response.headers["ETag"] = f'"{document.sha256}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _load(request_id: int) -> Request:
@@ -481,14 +493,7 @@ def post_message(request_id: int):
 @operation("The stored PDF of an issued document, byte for byte", scopes=READ, tag="documents",
            content_type="application/pdf", responses={200: {"type": "string", "format": "binary"}})
 def document(document_id: int):
-    found = documents.get_document(current_user, document_id)
-    data = documents.read_document(found)
-    documents.record_download(current_user, found)
-    response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="document-{found.id}.pdf"'
-    response.headers["ETag"] = f'"{found.sha256}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return pdf_answer(documents.get_document(current_user, document_id))
 
 
 def _verify_rate() -> str:
