@@ -26,6 +26,7 @@ from portal.api.spec import ScopeMissing, openapi_document, operation, query
 from portal.core import audit, clock, input as reader, documents, policy, transaction
 from portal.core.exceptions import Conflict, DomainError, NotFound, ValidationError
 from portal.extensions import db, limiter
+from portal.i18n import Number
 from portal.requests import notices, services, urls
 from portal.requests.models import STATUSES, UNISSUED, Request
 
@@ -289,7 +290,7 @@ def create_request():
     if not isinstance(records, list):
         raise ValidationError("items", _("Give the items as a list."))
     if len(records) > urls.MAX_ITEMS:
-        raise ValidationError("items", _("A request holds at most %(max)d items.", max=urls.MAX_ITEMS))
+        raise ValidationError("items", _("A request holds at most %(max)s items.", max=Number(urls.MAX_ITEMS)))
     req = services.create_draft(current_user, **fields)
     added = services.ItemsAdded(0, 0)
     if records:
@@ -409,7 +410,7 @@ def set_outcomes(request_id: int):
     req = _load(request_id)
     entries = _body().get("outcomes")
     if not isinstance(entries, list) or not entries or len(entries) > urls.MAX_ITEMS:
-        raise ValidationError("outcomes", _("Give between 1 and %(max)d outcomes.", max=urls.MAX_ITEMS))
+        raise ValidationError("outcomes", _("Give between 1 and %(max)s outcomes.", max=Number(urls.MAX_ITEMS)))
     groups: dict[tuple[str, str | None], list[int]] = {}
     problems = []
     for index, entry in enumerate(entries):
