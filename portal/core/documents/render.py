@@ -12,6 +12,7 @@ What a template is given, beside its caller's context:
   `subject`, `creator`, `language_pair`;
 - `kst(moment, "ko"|"en")` and `in_zone(moment, zone, "ko"|"en")`: times written the same way in every
   document (also as filters: `moment|kst("en")`);
+- `number(value, "ko"|"en")`, also a filter: a count grouped by thousands (`items|length|number`);
 - `ko(text)` / `en(text)`: a translatable label in one language; `_`, `gettext`, `ngettext`: the
   translations of the document's locale (Korean, the authoritative language);
 - Jinja's own filters and tests, and the globals `range`, `dict`, `namespace`.
@@ -38,6 +39,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime as babel_format_datetime
+from babel.numbers import format_decimal
 from flask import current_app
 from flask_babel import force_locale, gettext, ngettext
 from flask_babel.speaklater import LazyString
@@ -121,6 +123,11 @@ def format_in_zone(moment: datetime | None, zone, language: str = "ko") -> str:
     return f"{babel_format_datetime(moment.astimezone(zone), pattern, tzinfo=zone, locale=language)} {name}"
 
 
+def format_number(value: int, language: str = "ko") -> str:
+    """A count as the document prints it: 10,000 (Korean and English group digits alike)."""
+    return format_decimal(value, locale=language)
+
+
 def _kst_filter(moment, language: str = "ko") -> str:
     return format_kst(moment, language)
 
@@ -156,9 +163,10 @@ def sandbox():
         # are removed too.
         environment.globals.clear()
         environment.globals.update(
-            range=range, dict=dict, namespace=Namespace, kst=format_kst, in_zone=format_in_zone,
+            range=range, dict=dict, namespace=Namespace, kst=format_kst, in_zone=format_in_zone, number=format_number,
             ko=in_korean, en=in_english, _=gettext, gettext=gettext, ngettext=ngettext)
-        environment.filters.update(kst=_kst_filter, in_zone=_zone_filter, ko=in_korean, en=in_english)
+        environment.filters.update(kst=_kst_filter, in_zone=_zone_filter, number=format_number, ko=in_korean,
+                                   en=in_english)
         cache["environment"] = environment
     return environment
 
