@@ -168,7 +168,7 @@ def test_an_item_page_links_to_the_items_before_and_after_it(app, make, auth, cl
 
 
 @pytest.mark.parametrize("language, reason_error, message_error", [
-    ("ko", "사유를 입력하십시오.", "메시지: 이 항목은 필수입니다."),  # WTForms' own Korean
+    ("ko", "사유를 입력하십시오.", "메시지: 이 항목은 필수입니다."),
     ("en", "Give a reason.", "Message: This field is required.")])
 def test_empty_boxes_are_refused_by_the_server_in_the_pages_language(make, auth, client, language, reason_error,
                                                                       message_error):

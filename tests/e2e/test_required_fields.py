@@ -42,5 +42,5 @@ def test_empty_message_shows_the_pages_required_error(make, page):
     page.goto(f"/requests/{request_id}?lang=ko")
     settled(page)
     click(page, "메시지 전송")
-    expect(page.locator("#message-body-required-error")).to_have_text("필수 입력 항목입니다.")
+    expect(page.locator("#message-body-required-error")).to_have_text("이 항목은 필수입니다.")  # the words WTForms uses on the server
     expect(page).to_have_url(f"{page.url.split('?')[0]}?lang=ko")
