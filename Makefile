@@ -44,7 +44,7 @@ node_modules/.installed: package.json package-lock.json
 # Extract, update and compile the catalogues (run after changing user-facing strings).
 # --ignore-dirs: by default pybabel skips folders whose names start with "_", such as templates/_macros.
 translations: $(VENV)/.installed
-	$(BIN)/pybabel extract --no-wrap --sort-by-file -F babel.cfg --ignore-dirs=".* __pycache__" -k _l -k lazy_gettext -k ngettext:1,2 \
+	$(BIN)/pybabel extract --no-wrap --sort-by-file -F babel.cfg --ignore-dirs=".* __pycache__" -k _l -k lazy_gettext -k ngettext:1,2 -k operation:1 -k english \
 		--add-comments=Translators: --project="Platform Cooperation Portal" -o portal/translations/messages.pot .
 	$(BIN)/pybabel update --no-wrap --ignore-obsolete -i portal/translations/messages.pot -d portal/translations
 	$(BIN)/python scripts/fill_english.py portal/translations/en/LC_MESSAGES/messages.po

@@ -11,9 +11,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from flask import current_app, request, session
-from flask_babel import get_locale
+from babel.numbers import format_decimal
+from flask import current_app, has_app_context, request, session
+from flask_babel import get_locale, get_translations
 from flask_login import current_user
+from jinja2 import pass_context
 
 from portal.core import clock
 
@@ -74,6 +76,37 @@ def day(value) -> str:
     return clock.format_day(value)
 
 
+class Number(int):
+    """A whole number that prints with the digit grouping of the language it is printed in ("100,000",
+    "100,000행"): formatted when printed, so a lazy message built with it reads right in any language.
+    Messages take it as `%(num)s`: with `%(num)d` Python would print the bare digits."""
+
+    def __str__(self) -> str:
+        if not has_app_context():
+            return int.__str__(self)
+        return format_decimal(int(self), locale=current_language())
+
+
+def number(value) -> str:
+    """Template filter: a count or size as users read it, grouped by thousands in the viewer's language."""
+    return str(Number(value))
+
+
+def ngettext(singular: str, plural: str, num: int, **variables) -> str:
+    """`ngettext` whose `%(num)s` prints grouped by thousands in the current language."""
+    variables.setdefault("num", Number(num))
+    return get_translations().ungettext(singular, plural, num) % variables
+
+
+def _grouping_ngettext(installed):
+    """The templates' `ngettext`, with `num` grouped by thousands like `ngettext` above."""
+    @pass_context
+    def grouped(context, singular, plural, num, **variables):
+        variables.setdefault("num", Number(num))
+        return installed(context, singular, plural, num, **variables)
+    return grouped
+
+
 # Two full stops where a name that ends in one ("Ltd.") closes a sentence; an ellipsis is left alone.
 _DOUBLED_FULL_STOP = re.compile(r"(?<!\.)\.\.(?!\.)")
 
@@ -104,4 +137,6 @@ def init_app(app) -> None:
     app.jinja_env.filters["meeting"] = meeting
     app.jinja_env.filters["day"] = day
     app.jinja_env.filters["one_full_stop"] = one_full_stop
+    app.jinja_env.filters["number"] = number
+    app.jinja_env.globals["ngettext"] = _grouping_ngettext(app.jinja_env.globals["ngettext"])
     app.jinja_env.globals.update(current_language=current_language, LANGUAGE_NAMES=LANGUAGE_NAMES)

@@ -39,6 +39,35 @@ def test_documentation_page_lists_operations_without_scripts(client):
     assert "<script" not in page.split("</header>")[-1]
 
 
+def test_korean_documentation_page_describes_every_operation_in_korean(app, client):
+    english = client.get("/api/v1/openapi.json?lang=ko").get_json()  # the published document stays English
+    assert english["paths"]["/api/v1/requests"]["get"]["summary"].startswith("List the requests")
+    page = client.get("/api/v1/docs?lang=ko").get_data(as_text=True)
+    assert "호출자가 볼 수 있는(발송된) 요청 목록" in page  # a summary
+    assert "기한이 지난 진행 중 요청만" in page  # a parameter's description
+    assert "없거나 호출자가 접근할 수 없습니다" in page  # an answer's description
+    assert "오류 메시지의 언어" in page
+    with app.test_request_context("/?lang=ko"):
+        from portal.api.spec import in_language, openapi_document
+
+        korean = in_language(openapi_document(app))
+    for path, methods in english["paths"].items():
+        for method, operation in methods.items():
+            translated = korean["paths"][path][method]
+            # Every summary and description has its Korean; none is left as the English text.
+            assert translated["summary"] != operation["summary"], (method, path)
+            for answer, described in zip(translated["responses"].values(), operation["responses"].values()):
+                assert answer["description"] != described["description"], (method, path)
+            for parameter, described in zip(translated["parameters"], operation["parameters"]):
+                if described.get("description"):
+                    assert parameter["description"] != described["description"], (method, path, parameter["name"])
+
+
+def test_english_documentation_page_keeps_the_english_texts(client):
+    page = client.get("/api/v1/docs?lang=en").get_data(as_text=True)
+    assert "List the requests the caller can see" in page and "Not found or outside the caller&#39;s reach" in page
+
+
 # Schemathesis's pytest plugin does not run under this pytest; its schema and strategies are driven with
 # Hypothesis directly instead: one bounded run per operation, in-process against the WSGI app.
 SETTINGS = settings(max_examples=8, deadline=None, derandomize=True, database=None,

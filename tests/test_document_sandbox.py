@@ -96,6 +96,12 @@ def test_the_documented_helpers_work(app, evil):
                                  "삭제", "25 November 2026, 07:51 Europe/Dublin"]
 
 
+def test_documents_group_counts_by_thousands(app, evil):
+    evil({"pdf/evil.html": '{{ number(count) }}|{{ count|number("en") }}|{{ items|length|number }}'})
+    output = _render(app, "", {"count": 10000, "items": list(range(1234))})
+    assert output.split("|") == ["10,000", "10,000", "1,234"]
+
+
 @pytest.mark.parametrize("unsafe", ["organisation", "module", "function", "nested"])
 def test_a_context_holding_an_orm_object_or_code_is_refused_before_rendering(app, make, monkeypatch, unsafe):
     agency = make.organisation("agency")

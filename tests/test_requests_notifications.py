@@ -7,7 +7,7 @@ import time_machine
 from sqlalchemy import func, select
 
 from portal.accounts.models import User
-from portal.core import clock, outbox
+from portal.core import clock, documents, outbox
 from portal.core.outbox import OutboxMessage
 from portal.core.transaction import unit_of_work
 from portal.extensions import db
@@ -65,13 +65,38 @@ def test_issuing_mails_the_platform_in_each_recipients_language(app, make, smtp)
         parties.agent.email: "ko", parties.platform_admin.email: "en"}
     assert reference in korean["Subject"] and reference in english["Subject"]
     assert english["Subject"].startswith(f"[{reference}] New Removal request")
-    korean_body, english_body = korean.get_content(), english.get_content()
+    korean_body, english_body = (mail.get_body(("plain",)).get_content() for mail in (korean, english))
     assert agency_ko in korean_body  # the organisation's Korean name, Korean dates
     assert "2026년 11월 28일" in korean_body and "28 November 2026" in english_body  # 72 h after issue
     assert "KST" in english_body and "America/Los_Angeles" in english_body  # both zones
     assert f"http://portal.test/requests/{request_id}" in english_body
     for mail in (korean, english):
-        _no_reported_address(mail["Subject"] + mail.get_content())
+        _no_reported_address(mail["Subject"] + mail.get_body(("plain",)).get_content())
+
+
+def test_issued_request_mail_attaches_the_stored_signed_notice(app, make, smtp):
+    parties, request_id = _issue(make, language_of_agent="ko")
+    with app.app_context():
+        # The e-mail was queued only once the notice existed, in the transaction that recorded it.
+        assert db.session.get(Request, request_id).notice_ready_at is not None
+        reference = db.session.get(Request, request_id).reference
+        (notice,) = [d for d in documents.documents_for(db.session.get(User, parties.agent.id), reference=reference)
+                     if d.kind == "request_notice"]
+        stored = documents.read_document(notice)
+        smtp.inbox.refuse_next = 1  # the first attempt fails: the retry must send the very same file
+        outbox.send_pending()
+        with time_machine.travel(clock.now() + timedelta(hours=1), tick=False):
+            outbox.send_pending()
+    mails = {mail["To"]: mail for mail in smtp.inbox.messages if reference in mail["Subject"]}
+    assert set(mails) == {parties.agent.email, parties.platform_admin.email}
+    names = {}
+    for address, mail in mails.items():
+        (pdf,) = [part for part in mail.iter_attachments() if part.get_content_type() == "application/pdf"]
+        assert pdf.get_content() == stored
+        names[address] = pdf.get_filename()
+        assert pdf.get_filename() in mail.get_body(("plain",)).get_content()
+    assert names == {parties.agent.email: f"{reference} 요청 통지서.pdf",
+                     parties.platform_admin.email: f"{reference} Request notice.pdf"}
 
 
 def test_no_mail_of_the_lifecycle_carries_a_reported_address(app, make):

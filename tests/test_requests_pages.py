@@ -167,6 +167,25 @@ def test_an_item_page_links_to_the_items_before_and_after_it(app, make, auth, cl
     assert 'rel="next"' not in client.get(f"/requests/{request_id}/items/{last}").get_data(as_text=True)
 
 
+@pytest.mark.parametrize("language, reason_error, message_error", [
+    ("ko", "사유를 입력하십시오.", "메시지: 이 항목은 필수입니다."),
+    ("en", "Give a reason.", "Message: This field is required.")])
+def test_empty_boxes_are_refused_by_the_server_in_the_pages_language(make, auth, client, language, reason_error,
+                                                                      message_error):
+    parties = make.parties()
+    request_id = make.request(parties, "issued")
+    auth.login(parties.agent)
+    for path, data, expected in ((f"/requests/{request_id}/extensions?lang={language}", {"reason": " "},
+                                  reason_error),
+                                 (f"/requests/{request_id}/messages?lang={language}", {"body": ""},
+                                  message_error)):
+        page = client.post(path, data=data, follow_redirects=True).get_data(as_text=True)
+        assert expected in page, path
+    # The boxes carry the translated text that portal.js shows in place of the browser's bubble.
+    page = client.get(f"/requests/{request_id}?lang={language}").get_data(as_text=True)
+    assert f'data-required-message="{reason_error}"' in page
+
+
 def test_no_empty_actions_heading_for_a_user_with_nothing_to_do(app, make, auth, client):
     parties = make.parties()
     request_id = make.request(parties, "closed")

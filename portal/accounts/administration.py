@@ -31,6 +31,7 @@ from portal.accounts.services import (
 from portal.core import audit, clock, links, outbox, policy
 from portal.core.exceptions import Conflict, NotFound, ValidationError
 from portal.extensions import db
+from portal.i18n import Number
 
 
 # --- Organisations, invitations, administration ---------------------------------------------------------
@@ -222,7 +223,7 @@ def _contact_fields(organisation: Organisation, *, name: str, email: str, langua
     if not name:
         raise ValidationError("name", _l("This field is required."))
     if len(name) > 200:
-        raise ValidationError("name", _l("Use at most %(n)d characters.", n=200))
+        raise ValidationError("name", _l("Use at most %(n)s characters.", n=200))
     if len(email) > 254 or not EMAIL_SHAPE.match(email):
         raise ValidationError("email", _l("Enter an e-mail address such as name@example.org."))
     if language not in current_app.config["LANGUAGES"]:
@@ -230,7 +231,7 @@ def _contact_fields(organisation: Organisation, *, name: str, email: str, langua
     if not clock.is_valid_zone(timezone):
         raise ValidationError("timezone", _l("Choose a time zone from the list."))
     if len(notes) > MAX_CONTACT_NOTES:
-        raise ValidationError("notes", _l("Use at most %(n)d characters.", n=MAX_CONTACT_NOTES))
+        raise ValidationError("notes", _l("Use at most %(n)s characters.", n=Number(MAX_CONTACT_NOTES)))
     same = select(DesignatedContact.id).where(DesignatedContact.organisation_id == organisation.id,
                                               DesignatedContact.email == email)
     if contact is not None:

@@ -40,9 +40,9 @@ def _common_passwords() -> frozenset[str]:
 def check_password_policy(password: str, field: str = "password") -> None:
     """Refuse a password that is too short, too long (checked before hashing) or common."""
     if len(password) < MIN_LENGTH:
-        raise ValidationError(field, _l("Use at least %(n)d characters.", n=MIN_LENGTH))
+        raise ValidationError(field, _l("Use at least %(n)s characters.", n=MIN_LENGTH))
     if len(password) > MAX_LENGTH:
-        raise ValidationError(field, _l("Use at most %(n)d characters.", n=MAX_LENGTH))
+        raise ValidationError(field, _l("Use at most %(n)s characters.", n=MAX_LENGTH))
     if is_common(password):
         raise ValidationError(field, _l("This password is too common. Choose another."))
 

@@ -3,7 +3,6 @@ from datetime import datetime
 import segno
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 
 from portal.accounts import bp, services
@@ -24,6 +23,7 @@ from portal.core import audit, clock, policy
 from portal.core.exceptions import DomainError, NotFound
 from portal.core.forms import refuse
 from portal.extensions import db, limiter
+from portal.i18n import ngettext
 from portal.site.views import safe_next
 
 PENDING = "pending_login"
@@ -121,8 +121,8 @@ def second_factor():
             next_url = _finish_login(user)
             if method == "recovery":
                 left = services.recovery_codes_left(user)
-                flash(ngettext("You used a recovery code. %(num)d is left.",
-                               "You used a recovery code. %(num)d are left.", left),
+                flash(ngettext("You used a recovery code. %(num)s is left.",
+                               "You used a recovery code. %(num)s are left.", left),
                       "warning")
             return redirect(safe_next(next_url, url_for("dashboard.home")))
     return render_template("accounts/second_factor.html", form=form)
@@ -242,7 +242,7 @@ def revoke_other_sessions():
     if ConfirmForm().validate_on_submit():
         count = services.close_sessions(current_user, "revoked_by_user", keep=current_user.current_session,
                                         by=current_user)
-        flash(ngettext("%(num)d other session has been ended.", "%(num)d other sessions have been ended.", count),
+        flash(ngettext("%(num)s other session has been ended.", "%(num)s other sessions have been ended.", count),
               "success")
     return redirect(url_for("accounts.sessions"))
 

@@ -18,7 +18,7 @@ class TokenForm(PortalForm):
     scopes = SelectMultipleField(_l("Scopes"), choices=SCOPE_LABELS, validators=[DataRequired()],
                                  option_widget=CheckboxInput(), widget=ListWidget(prefix_label=False))
     valid_days = SelectField(_l("Valid for"), coerce=int, default=90,
-                             choices=[(days, _l("%(n)d days", n=days)) for days in VALIDITY_DAYS])
+                             choices=[(days, _l("%(n)s days", n=days)) for days in VALIDITY_DAYS])
     submit = SubmitField(_l("Create token"))
 
 

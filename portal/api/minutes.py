@@ -19,7 +19,7 @@ from flask_login import current_user
 
 from portal.api import bp
 from portal.api.schemas import MAX_INT, NULLABLE_TIME
-from portal.api.spec import operation, query
+from portal.api.spec import english, header, operation, query
 from portal.api.views import _document, error, iso, pdf_answer
 from portal.consultations import services as consultations
 from portal.core import policy
@@ -141,8 +141,8 @@ ACTION_STATUS_BODY = {
     "type": "object", "additionalProperties": False, "required": ["status"],
     "properties": {"status": {"type": "string", "enum": list(ACTION_STATUSES)}},
 }
-IF_MATCH = {"name": "If-Match", "in": "header", "required": True, "schema": {"type": "string", "maxLength": 100},
-            "description": "The ETag of the minutes as last read (428 without it)."}
+IF_MATCH = header("If-Match", {"type": "string", "maxLength": 100},
+                  english("The ETag of the minutes as last read (428 without it)."), required=True)
 
 
 # --- Representations ---------------------------------------------------------------------------------------
@@ -405,12 +405,17 @@ def set_action_item_status(item_id: int):
     return jsonify({"action_item": represent_item(item)})
 
 
+# Outside the `operation` call, where `make translations` finds the description.
+ACTION_ITEM_FILTERS = [
+    query("owner", {"type": "string", "enum": ["me"]}, english("me (the only value for now)")),
+    query("status", {"type": "string", "enum": [*ACTION_STATUSES, "all"]}),
+]
+
+
 @bp.get("/action-items")
 @policy.access("minutes.view")
 @operation("The action items the caller's organisation owns (owner=me), open ones by default",
-           scopes=READ, parameters=[
-               query("owner", {"type": "string", "enum": ["me"]}, "me (the only value for now)"),
-               query("status", {"type": "string", "enum": [*ACTION_STATUSES, "all"]})],
+           scopes=READ, parameters=ACTION_ITEM_FILTERS,
            responses={200: {"type": "object", "required": ["action_items"],
                             "properties": {"action_items": {"type": "array", "items": ACTION_ITEM}}}},
            errors=(422,), tag=TAG)

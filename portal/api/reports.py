@@ -6,7 +6,7 @@ from flask import jsonify, request
 from flask_login import current_user
 
 from portal.api import bp
-from portal.api.spec import operation, query
+from portal.api.spec import english, operation, query
 from portal.core import policy
 from portal.reports import services
 from portal.reports.measures import PlatformFigures
@@ -80,17 +80,21 @@ def represent(f: PlatformFigures) -> dict:
     }
 
 
+# Outside the `operation` call, where `make translations` finds the descriptions.
+SCORECARD_PARAMETERS = [
+    query("from", DAY, english("first day included (KST), YYYY-MM-DD")),
+    query("to", DAY, english("first day not included (KST), YYYY-MM-DD")),
+    query("platform", CODE, english("one platform's code")),
+]
+
+
 @bp.get("/reports/scorecard")
 @policy.access("report.view")
 @operation(
     "Per-platform scorecard of the requests issued in a period [from, to) of KST days; a platform's token sees "
     "only its own entry. Defaults: this month so far. At most three years.",
     scopes=("requests:read",),
-    parameters=[
-        query("from", DAY, "first day included (KST), YYYY-MM-DD"),
-        query("to", DAY, "first day not included (KST), YYYY-MM-DD"),
-        query("platform", CODE, "one platform's code"),
-    ],
+    parameters=SCORECARD_PARAMETERS,
     responses={200: SCORECARD},
     errors=(404, 422),
     tag="reports",

@@ -6,13 +6,22 @@ against the schemas it publishes (portal.api.validation) before the view runs.
 """
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 from functools import wraps
 
 from flask import Flask, g
+from flask_babel import gettext
 
 from portal.api.models import SCOPES
+
+def english(text: str) -> str:
+    """Marks an English text of the document for the catalogues (`make translations` extracts it, as it does
+    the summaries of `operation` and the descriptions of `query`): the published document is English, and the
+    docs page shows it in the reader's language (`in_language`)."""
+    return text
+
 
 ERROR = {
     "type": "object",
@@ -28,10 +37,11 @@ ERROR = {
 }
 
 STATUS_TEXT = {
-    200: "OK", 201: "Created", 400: "The body is not a JSON object", 401: "No usable token",
-    403: "The token's scope or its user's role does not allow this", 404: "Not found or outside the caller's reach",
-    409: "Conflicts with the current state", 422: "Invalid input", 428: "If-Match is required",
-    429: "Rate limit exceeded",
+    200: english("OK"), 201: english("Created; the answer holds the new object"),
+    400: english("The body is not a JSON object"),
+    401: english("No usable token"), 403: english("The token's scope or its user's role does not allow this"),
+    404: english("Not found or outside the caller's reach"), 409: english("Conflicts with the current state"),
+    422: english("Invalid input"), 428: english("If-Match is required"), 429: english("Rate limit exceeded"),
 }
 
 
@@ -89,11 +99,15 @@ def operation(summary: str, *, scopes: tuple[str, ...] = (), parameters: list[di
 
 # Every operation takes ?lang= (portal.i18n), which chooses the language of the messages.
 LANG = {"name": "lang", "in": "query", "required": False, "schema": {"type": "string", "enum": ["ko", "en"]},
-        "description": "The language of error messages"}
+        "description": english("The language of error messages")}
 
 
 def query(name: str, schema: dict, description: str = "") -> dict:
     return {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+
+
+def header(name: str, schema: dict, description: str, *, required: bool = False) -> dict:
+    return {"name": name, "in": "header", "required": required, "schema": schema, "description": description}
 
 
 _ARGUMENT = re.compile(r"<(?:([a-zA-Z_]+)(?:\(([^)]*)\))?:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
@@ -182,3 +196,19 @@ def _operation_object(endpoint: str, declared: Operation, path_parameters: list[
     if declared.body is not None:
         result["requestBody"] = {"required": True, "content": {"application/json": {"schema": declared.body}}}
     return result
+
+
+def in_language(document: dict) -> dict:
+    """The document as the docs page shows it: each operation's summary, its parameters' descriptions and its
+    answers' descriptions in the current language (the English texts are the catalogues' msgids)."""
+    translate = gettext  # of texts held in variables, extracted where they are written (`english`, `operation`)
+    translated = copy.deepcopy(document)
+    for methods in translated["paths"].values():
+        for op in methods.values():
+            op["summary"] = translate(op["summary"])
+            for parameter in op["parameters"]:
+                if parameter.get("description"):
+                    parameter["description"] = translate(parameter["description"])
+            for answer in op["responses"].values():
+                answer["description"] = translate(answer["description"])
+    return translated

@@ -35,7 +35,7 @@ def create_token(by: User, name: str, scopes: list[str], valid_days: int) -> tup
     policy.require(by, "account.manage_own")
     name = (name or "").strip()
     if not name or len(name) > MAX_NAME:
-        raise ValidationError("name", _l("Give the token a name of at most %(max)d characters.", max=MAX_NAME))
+        raise ValidationError("name", _l("Give the token a name of at most %(max)s characters.", max=MAX_NAME))
     chosen = sorted(set(scopes or ()))
     if not chosen or any(scope not in SCOPES for scope in chosen):
         raise ValidationError("scopes", _l("Choose at least one scope."))

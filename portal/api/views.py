@@ -22,11 +22,12 @@ from sqlalchemy.exc import IntegrityError
 from portal.api import bp, schemas
 from portal.api.models import IdempotentCreation
 from portal.api.validation import BadBody, EntriesRefused
-from portal.api.spec import ScopeMissing, openapi_document, operation, query
+from portal.api.spec import ScopeMissing, english, header, in_language, openapi_document, operation, query
 from portal.core import audit, clock, input as reader, documents, policy, transaction
 from portal.core.exceptions import Conflict, DomainError, NotFound, ValidationError
 from portal.core.pagination import keyset_page
 from portal.extensions import db, limiter
+from portal.i18n import Number
 from portal.requests import notices, services, urls
 from portal.requests.models import STATUSES, UNISSUED, Request
 
@@ -210,22 +211,34 @@ def _choice(name: str, values) -> str | None:
 LIST_STATUSES = ("open", "all", *(s for s in STATUSES if s not in UNISSUED))
 
 
+# Parameters outside the `operation` calls, where `make translations` finds their descriptions.
+LIST_PARAMETERS = [
+    query("status", {"type": "string", "enum": list(LIST_STATUSES)},
+          english("open (default), all, or one status")),
+    query("type", {"type": "string", "enum": list(services.TYPES)}),
+    query("priority", {"type": "string", "enum": list(services.PRIORITIES)}),
+    query("category", {"type": "string", "enum": list(services.CATEGORIES)}),
+    query("overdue", {"type": "boolean"}, english("only open requests past their deadline")),
+    query("updated_since", schemas.TIME_INPUT),
+    query("cursor", {"type": "string", "maxLength": 200, "pattern": "^[A-Za-z0-9_-]+$"},
+          english("next_cursor of the previous page")),
+    query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}),
+]
+ITEM_PAGE_PARAMETERS = [
+    query("items_after", {"type": "integer", "minimum": 0, "maximum": schemas.MAX_INT},
+          english("next_items_cursor of the previous page")),
+    query("items_limit", {"type": "integer", "minimum": 1, "maximum": MAX_ITEMS_PAGE}),
+]
+IDEMPOTENCY_KEY = header("Idempotency-Key", {"type": "string", "maxLength": MAX_IDEMPOTENCY_KEY},
+                         english("The same key and body answer the same result; another body with it: 409."))
+
+
 @bp.get("/requests")
 @policy.access("request.view")
 @operation(
     "List the requests the caller can see (issued ones), by deadline, one page at a time",
     scopes=READ,
-    parameters=[
-        query("status", {"type": "string", "enum": list(LIST_STATUSES)}, "open (default), all, or one status"),
-        query("type", {"type": "string", "enum": list(services.TYPES)}),
-        query("priority", {"type": "string", "enum": list(services.PRIORITIES)}),
-        query("category", {"type": "string", "enum": list(services.CATEGORIES)}),
-        query("overdue", {"type": "boolean"}, "only open requests past their deadline"),
-        query("updated_since", schemas.TIME_INPUT),
-        query("cursor", {"type": "string", "maxLength": 200, "pattern": "^[A-Za-z0-9_-]+$"},
-              "next_cursor of the previous page"),
-        query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}),
-    ],
+    parameters=LIST_PARAMETERS,
     responses={200: schemas.REQUEST_LIST},
     errors=(422,),
 )
@@ -250,8 +263,7 @@ def list_requests():
 @operation(
     "A request with a page of its items, its deadline (UTC and KST) and its documents",
     scopes=READ,
-    parameters=[query("items_after", {"type": "integer", "minimum": 0, "maximum": schemas.MAX_INT}, "next_items_cursor of the previous page"),
-                query("items_limit", {"type": "integer", "minimum": 1, "maximum": MAX_ITEMS_PAGE})],
+    parameters=ITEM_PAGE_PARAMETERS,
     responses={200: schemas.REQUEST_DETAIL},
     errors=(422,),
 )
@@ -278,9 +290,7 @@ def _body_hash(raw: bytes) -> str:
 @operation(
     "Create a draft request with its items (up to 10,000); honours an Idempotency-Key header",
     scopes=WRITE,
-    headers=[{"name": "Idempotency-Key", "in": "header", "required": False,
-              "schema": {"type": "string", "maxLength": MAX_IDEMPOTENCY_KEY},
-              "description": "The same key and body answer the same result; another body with it: 409."}],
+    headers=[IDEMPOTENCY_KEY],
     body=schemas.NEW_REQUEST,
     responses={201: schemas.CREATED},
     errors=(403, 409),
@@ -300,7 +310,7 @@ def create_request():
     if not isinstance(records, list):
         raise ValidationError("items", _("Give the items as a list."))
     if len(records) > urls.MAX_ITEMS:
-        raise ValidationError("items", _("A request holds at most %(max)d items.", max=urls.MAX_ITEMS))
+        raise ValidationError("items", _("A request holds at most %(max)s items.", max=Number(urls.MAX_ITEMS)))
     req = services.create_draft(current_user, **fields)
     added = services.ItemsAdded(0, 0)
     if records:
@@ -420,7 +430,7 @@ def set_outcomes(request_id: int):
     req = _load(request_id)
     entries = _body().get("outcomes")
     if not isinstance(entries, list) or not entries or len(entries) > urls.MAX_ITEMS:
-        raise ValidationError("outcomes", _("Give between 1 and %(max)d outcomes.", max=urls.MAX_ITEMS))
+        raise ValidationError("outcomes", _("Give between 1 and %(max)s outcomes.", max=Number(urls.MAX_ITEMS)))
     groups: dict[tuple[str, str | None], list[int]] = {}
     problems = []
     for index, entry in enumerate(entries):
@@ -533,4 +543,4 @@ def openapi():
 @policy.access(policy.PUBLIC)
 def docs():
     """The OpenAPI document as a page: every operation, its scopes, parameters and answers."""
-    return render_template("api/docs.html", spec=openapi_document(current_app))
+    return render_template("api/docs.html", spec=in_language(openapi_document(current_app)))

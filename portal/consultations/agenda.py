@@ -129,7 +129,7 @@ def _add_agenda_item(consultation: Consultation, by: User | None, entry: service
     if not title_ko or not title_en:
         raise ValidationError("agenda", _l("Give each agenda item in Korean and in English."))
     if len(consultation.agenda) >= services.MAX_AGENDA_ITEMS:
-        raise ValidationError("agenda", _l("An agenda holds at most %(num)d items.", num=services.MAX_AGENDA_ITEMS))
+        raise ValidationError("agenda", _l("An agenda holds at most %(num)s items.", num=services.MAX_AGENDA_ITEMS))
     if entry.request_id is not None:
         from portal.requests.models import Request
 

@@ -382,7 +382,7 @@ def _apply_details(consultation: Consultation, *, kind: str, title_ko: str, titl
         if len(offsets) > MAX_REMINDERS or any(not isinstance(o, int) or not 5 <= o <= MAX_REMINDER_MINUTES
                                                 for o in offsets):
             raise ValidationError("reminders_minutes", _l(
-                "Give at most %(num)d reminders, each between 5 minutes and 30 days before the start.",
+                "Give at most %(num)s reminders, each between 5 minutes and 30 days before the start.",
                 num=MAX_REMINDERS))
         consultation.reminder_offsets = ",".join(map(str, offsets))
     if agenda_freeze_hours is not None:
@@ -433,7 +433,7 @@ def _add_slot(consultation: Consultation, by: User, start: datetime, *, counter_
               note: str = "") -> Slot:
     start = _check_start(start)
     if len(consultation.slots) >= MAX_SLOTS:
-        raise ValidationError("slots", _l("At most %(num)d times can be proposed.", num=MAX_SLOTS))
+        raise ValidationError("slots", _l("At most %(num)s times can be proposed.", num=MAX_SLOTS))
     if any(slot.starts_at == start and slot.counter_status != "declined" for slot in consultation.slots):
         raise ValidationError("slots", _l("This time is already proposed."))
     slot = Slot(starts_at=start, proposed_by_organisation_id=counter_of, proposed_by_id=by.id,

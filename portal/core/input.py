@@ -58,7 +58,7 @@ def text(value, *, field: str | None = None, long: bool = False, max_length: int
         if char in ("\u2028", "\u2029") or 0xD800 <= ord(char) <= 0xDFFF:
             raise _refuse(field, CONTROL_MESSAGE)
     if max_length is not None and len(value) > max_length:
-        raise _refuse(field, _l("Keep this to %(max)d characters.", max=max_length))
+        raise _refuse(field, _l("Keep this to %(max)s characters.", max=max_length))
     return value
 
 

@@ -90,7 +90,7 @@ def add(by: User, minutes: Minutes, section_id: int, *, text_ko: str, text_en: s
         raise ValidationError("due", _l("The due date must be within three years."))
     wanted = list(dict.fromkeys(request_ids or ()))
     if len(wanted) > MAX_REQUESTS:
-        raise ValidationError("requests", _l("An action item names at most %(num)d requests.", num=MAX_REQUESTS))
+        raise ValidationError("requests", _l("An action item names at most %(num)s requests.", num=MAX_REQUESTS))
     found = list(db.session.scalars(select(Request).where(Request.id.in_(wanted)))) if wanted else []
     if len(found) != len(wanted):
         raise ValidationError("requests", _l("Request not found."))

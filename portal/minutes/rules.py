@@ -8,6 +8,7 @@ from sqlalchemy.exc import NoResultFound
 
 from portal.core import clock, workflow
 from portal.core.exceptions import Conflict, NotFound, ValidationError
+from portal.i18n import Number
 from portal.minutes.models import CIRCULATED, DRAFT, MAX_TEXT, Minutes, Section
 
 # Where the sections, attendance, decisions and action items may still change.
@@ -52,7 +53,7 @@ def _text(value, field: str) -> str | None:
     if not isinstance(value, str):
         raise ValidationError(field, _l("This field must be text."))
     if len(value) > MAX_TEXT:
-        raise ValidationError(field, _l("A text holds at most %(num)d characters.", num=MAX_TEXT))
+        raise ValidationError(field, _l("A text holds at most %(num)s characters.", num=Number(MAX_TEXT)))
     return value.replace("\r\n", "\n")
 
 

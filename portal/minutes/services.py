@@ -26,6 +26,7 @@ from portal.core import audit, clock, events, policy, workflow
 from portal.core.exceptions import Conflict, NotFound, ValidationError
 from portal.core.workflow import Transition
 from portal.extensions import db
+from portal.i18n import Number
 from portal.minutes import notices, pdf
 # Attendance and decisions live in their own modules, the shared rules of writing in `rules`; reachable
 # here as before (services.set_attendance, services.present_for, services.section_of, ...).
@@ -271,7 +272,7 @@ def circulate(by: User, minutes: Minutes, *, comment_days: int | None = None) ->
     """Send the draft to the participants for comments (for `comment_days`, when given)."""
     policy.require(by, "minutes.keep", minutes)
     if comment_days is not None and not 0 <= comment_days <= MAX_COMMENT_DAYS:
-        raise ValidationError("comment_days", _l("The comment period is from 0 to %(num)d days.",
+        raise ValidationError("comment_days", _l("The comment period is from 0 to %(num)s days.",
                                                  num=MAX_COMMENT_DAYS))
     _move(by, minutes, "circulate")
     minutes.circulated_at = clock.now()
@@ -364,7 +365,7 @@ def comment(by: User, minutes: Minutes, section_id: int, text: str) -> Comment:
     if not text:
         raise ValidationError("text", _l("Write the comment."))
     if len(text) > MAX_COMMENT:
-        raise ValidationError("text", _l("A comment holds at most %(num)d characters.", num=MAX_COMMENT))
+        raise ValidationError("text", _l("A comment holds at most %(num)s characters.", num=Number(MAX_COMMENT)))
     status = _lock(minutes)
     if status != CIRCULATED:
         raise Conflict(_l("Comments are taken only while the minutes are circulated."))

@@ -315,7 +315,7 @@ def carry_forward(minutes_id: int):
         raise _invalid(form)
     consultation = consultations.get(current_user, form.consultation_id.data)
     count = actions.carry_forward(current_user, minutes, consultation)
-    flash(_("%(num)d open action items are on the agenda of the next consultation.", num=count), "success")
+    flash(_("%(num)s open action items are on the agenda of the next consultation.", num=count), "success")
     return redirect(url_for("consultations.detail", consultation_id=consultation.id) + "#agenda", code=303)
 
 
@@ -342,5 +342,5 @@ def history(minutes_id: int):
 def restore(minutes_id: int, sub_id: int):
     minutes = _load(minutes_id, "minutes.keep")
     revision = services.restore(current_user, minutes, sub_id)
-    return _back(minutes, _("Revision %(num)d was restored as a new revision.", num=sub_id),
+    return _back(minutes, _("Revision %(num)s was restored as a new revision.", num=sub_id),
                  f"section-{revision.section_id}")

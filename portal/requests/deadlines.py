@@ -13,12 +13,12 @@ from functools import lru_cache
 import holidays
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from sqlalchemy import select
 
 from portal.core import clock
 from portal.core.exceptions import ValidationError
 from portal.extensions import db
+from portal.i18n import ngettext
 
 # The furthest a deadline may be set or asked for, from now: beyond it a date means a typo, not a deadline.
 MAX_AHEAD = timedelta(days=180)
@@ -150,10 +150,10 @@ def explanation(req) -> str:
     start = clock.format_moment(req.deadline_start)
     reason = str(REASONS.get(req.deadline_reason, req.deadline_reason))
     if req.deadline_hours is not None:
-        allowance = ngettext("%(num)d hour", "%(num)d hours", req.deadline_hours)
+        allowance = ngettext("%(num)s hour", "%(num)s hours", req.deadline_hours)
     elif req.deadline_working_days is not None:
-        allowance = ngettext("%(num)d Korean working day (weekends and Korean public holidays skipped)",
-                             "%(num)d Korean working days (weekends and Korean public holidays skipped)",
+        allowance = ngettext("%(num)s Korean working day (weekends and Korean public holidays skipped)",
+                             "%(num)s Korean working days (weekends and Korean public holidays skipped)",
                              req.deadline_working_days)
     else:
         # Translators: an extension sets a new deadline chosen by the supervisor, not a computed one.
@@ -184,5 +184,5 @@ def _span(delta: timedelta) -> str:
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
     if days:
-        return ngettext("%(num)d day", "%(num)d days", days) + " " + _("%(hours)d h", hours=hours)
+        return ngettext("%(num)s day", "%(num)s days", days) + " " + _("%(hours)d h", hours=hours)
     return _("%(hours)d h %(minutes)d min", hours=hours, minutes=minutes)

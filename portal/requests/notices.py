@@ -146,12 +146,13 @@ def _issue(by: User, req: Request, kind: str, context: dict, at, replaces: Docum
     )
 
 
-_on_notice_ready: list[Callable[[Request], None]] = []
+_on_notice_ready: list[Callable[[Request, Document], None]] = []
 
 
-def when_notice_ready(announce: Callable[[Request], None]) -> Callable[[Request], None]:
-    """Register what to do once a request's notice is stored (tell the platform): run in the same short
-    transaction that records the notice, so the platform is told exactly once, and only then."""
+def when_notice_ready(announce: Callable[[Request, Document], None]) -> Callable[[Request, Document], None]:
+    """Register what to do once a request's notice is stored (tell the platform, the notice attached): run
+    with the request and the stored notice in the same short transaction that records it, so the platform
+    is told exactly once, and only then."""
     _on_notice_ready.append(announce)
     return announce
 
@@ -193,10 +194,10 @@ def _record_notice(request_id: int, prepared: documents.Prepared) -> bool:
         .values(notice_ready_at=clock.now()).execution_options(synchronize_session=False)).rowcount
     if claimed != 1:
         return False
-    documents.record_document(prepared)
+    notice = documents.record_document(prepared)
     req = db.session.get(Request, request_id, populate_existing=True)
     for announce in _on_notice_ready:
-        announce(req)
+        announce(req, notice)
     return True
 
 

@@ -13,6 +13,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from flask_babel import lazy_gettext as _l
 
+from portal.i18n import Number
+
 MAX_ITEMS = 10_000
 MAX_URL_LENGTH = 2048
 MAX_NOTE_LENGTH = 2000
@@ -93,7 +95,7 @@ def normalise_url(raw: str) -> str:
     query = quote(parts.query, safe=_SAFE)
     normalised = urlunsplit((scheme, netloc, path, query, ""))
     if len(normalised) > MAX_URL_LENGTH:
-        raise InvalidURL(_l("The address is longer than %(max)d characters.", max=MAX_URL_LENGTH))
+        raise InvalidURL(_l("The address is longer than %(max)s characters.", max=Number(MAX_URL_LENGTH)))
     return normalised
 
 
@@ -123,7 +125,7 @@ def _item(line: int, url: str, sha256=None, md5=None, pdq=None, note=None) -> Pa
     normalised = normalise_url(url)
     note = (note or "").strip()
     if len(note) > MAX_NOTE_LENGTH:
-        raise InvalidURL(_l("The note is longer than %(max)d characters.", max=MAX_NOTE_LENGTH))
+        raise InvalidURL(_l("The note is longer than %(max)s characters.", max=Number(MAX_NOTE_LENGTH)))
     return ParsedItem(url=normalised, url_hash=url_hash(normalised), line=line,
                       sha256=_hash_value("sha256", sha256), md5=_hash_value("md5", md5),
                       pdq=_hash_value("pdq", pdq), note=note)
@@ -149,7 +151,7 @@ def parse_lines(text: str) -> ParseResult:
     result, seen = ParseResult(), {}
     lines = (text or "").splitlines()
     if len(lines) > MAX_LINES:
-        result.errors.append(LineError(0, str(_l("The list has more than %(max)d lines.", max=MAX_LINES))))
+        result.errors.append(LineError(0, str(_l("The list has more than %(max)s lines.", max=Number(MAX_LINES)))))
         return result
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -204,7 +206,7 @@ def parse_csv(data: bytes) -> ParseResult:
         result.errors.append(LineError(0, str(getattr(error, "message", error))))
         return result
     if text.count("\n") > MAX_LINES:
-        result.errors.append(LineError(0, str(_l("The list has more than %(max)d lines.", max=MAX_LINES))))
+        result.errors.append(LineError(0, str(_l("The list has more than %(max)s lines.", max=Number(MAX_LINES)))))
         return result
     reader = csv.reader(io.StringIO(text, newline=""))
     columns = list(CSV_COLUMNS)
@@ -224,7 +226,7 @@ def parse_csv(data: bytes) -> ParseResult:
                 continue
             values = dict(zip(columns, (cell for cell in row)))
             if len(row) > len(columns):
-                result.errors.append(LineError(number, str(_l("The line has more than %(n)d columns.",
+                result.errors.append(LineError(number, str(_l("The line has more than %(n)s columns.",
                                                               n=len(columns)))))
                 continue
             try:

@@ -10,7 +10,6 @@ import re
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -20,6 +19,7 @@ from portal.core.exceptions import DomainError, NotFound
 from portal.core.forms import refuse
 from portal.core.pagination import keyset_page
 from portal.extensions import db
+from portal.i18n import ngettext
 from portal.requests import attachments as files
 from portal.requests import bp, notices, services, urls
 from portal.requests.forms import (
@@ -70,13 +70,22 @@ def _act(req: Request, action, message: str, form_class=ButtonForm, anchor: str 
     """Run a state change posted by a button or a reason form, then back to the request."""
     form = form_class()
     if not form.validate_on_submit():
-        flash(_("Give a reason.") if "reason" in form else _("Please try again."), "error")
+        flash(_refusal(form), "error")
         return _detail(req, anchor)
     try:
         action(form)
     except DomainError as error:
         return _refused(req, error, anchor)
     return _done(req, message, anchor)
+
+
+def _refusal(form) -> str:
+    """What a refused form says, translated: a missing reason, else each field's error after its name (an
+    empty message box), else (a stale form, no CSRF token) to try again."""
+    if "reason" in form.errors:
+        return _("Give a reason.")
+    said = [f"{form[name].label.text}: {errors[0]}" for name, errors in form.errors.items() if name != "csrf_token"]
+    return " ".join(said) or _("Please try again.")
 
 
 # --- Lists -----------------------------------------------------------------------------------------------
@@ -212,9 +221,9 @@ def add_items(request_id: int):
             except DomainError as error:
                 refuse(form, error)
             else:
-                said = [ngettext("%(num)d item added.", "%(num)d items added.", added.added)]
+                said = [ngettext("%(num)s item added.", "%(num)s items added.", added.added)]
                 if added.merged:  # "0 duplicates merged" says nothing
-                    said.append(ngettext("%(num)d duplicate merged.", "%(num)d duplicates merged.", added.merged))
+                    said.append(ngettext("%(num)s duplicate merged.", "%(num)s duplicates merged.", added.merged))
                 flash(" ".join(said), "success")
                 return _detail(req, "items")
     return render_template("requests/items_form.html", form=form, req=req, line_errors=line_errors)
@@ -318,7 +327,7 @@ def outcomes(request_id: int):
         transaction.discard()
         flash(str(error.message), "error")
         return _show(req, outcome_form=form, selected=frozenset(ids), scope=request.form.get("scope"))
-    return _done(req, ngettext("Outcome recorded for %(num)d item.", "Outcome recorded for %(num)d items.", count), "items")
+    return _done(req, ngettext("Outcome recorded for %(num)s item.", "Outcome recorded for %(num)s items.", count), "items")
 
 
 @bp.route("/<int:request_id>/items/<int:item_id>", methods=["GET", "POST"])

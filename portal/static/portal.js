@@ -22,6 +22,40 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 
+  // A required field left empty: instead of the browser's own bubble (in the browser's language, not the
+  // page's), an error under the field, translated by the server into data-required-message (the field's
+  // own, else the page's). The browser still refuses to submit; the server checks again either way.
+  const pageRequired = document.body.dataset.requiredMessage;
+  let firstInvalid = null;
+  document.addEventListener("invalid", (event) => {
+    const field = event.target;
+    const message = field.dataset.requiredMessage || pageRequired;
+    if (!field.validity.valueMissing || !message) return;  // other checks keep the browser's message
+    event.preventDefault();
+    const id = `${field.id || field.name}-required-error`;
+    let error = document.getElementById(id);
+    if (!error) {
+      error = document.createElement("p");
+      error.className = "form-hint-invalid portal-required-error";
+      error.id = id;
+      error.setAttribute("role", "alert");
+      field.insertAdjacentElement("afterend", error);
+      field.setAttribute("aria-describedby", [field.getAttribute("aria-describedby"), id].filter(Boolean).join(" "));
+      field.addEventListener("input", () => {
+        error.hidden = true;
+        field.removeAttribute("aria-invalid");
+      });
+    }
+    error.textContent = message;
+    error.hidden = false;
+    field.setAttribute("aria-invalid", "true");
+    if (!firstInvalid) {  // focus the first empty field of this attempt, as the browser would
+      firstInvalid = field;
+      field.focus();
+      setTimeout(() => { firstInvalid = null; }, 0);
+    }
+  }, true);
+
   // Formal and destructive steps ask first; the question comes translated in data-confirm.
   document.querySelectorAll("form[data-confirm]").forEach((form) => {
     form.addEventListener("submit", (event) => {

@@ -22,6 +22,7 @@ from portal.core import addresses, audit, clock, events, outbox, policy
 from portal.core.exceptions import Conflict, NotFound, ValidationError
 from portal.core.outbox import OutboxMessage
 from portal.extensions import db
+from portal.i18n import Number
 from portal.webhooks.models import EVENTS, PING, WebhookEndpoint
 
 # A recognisable prefix lets secret scanners find a leaked secret.
@@ -62,7 +63,7 @@ def register_endpoint(by: User, url: str, events: list[str]) -> tuple[WebhookEnd
     if url in existing:
         raise ValidationError("url", _l("This address is already registered."))
     if len(existing) >= MAX_ENDPOINTS:
-        raise ValidationError("url", _l("An organisation can register at most %(max)d endpoints.",
+        raise ValidationError("url", _l("An organisation can register at most %(max)s endpoints.",
                                         max=MAX_ENDPOINTS))
     secret = SECRET_PREFIX + secrets.token_urlsafe(32)
     endpoint = WebhookEndpoint(organisation_id=by.organisation_id, url=url, events=" ".join(chosen), secret=secret,
@@ -80,7 +81,7 @@ def _clean_url(text: str | None) -> str:
     if not url:
         raise ValidationError("url", _l("Enter the address of your endpoint."))
     if len(url) > MAX_URL:
-        raise ValidationError("url", _l("Keep the address under %(max)d characters.", max=MAX_URL))
+        raise ValidationError("url", _l("Keep the address under %(max)s characters.", max=Number(MAX_URL)))
     not_an_address = ValidationError("url", _l("Enter a full address that starts with https://."))
     if any(c.isspace() or not c.isprintable() for c in url):
         raise not_an_address

@@ -13,6 +13,7 @@ What a template is given, beside its caller's context:
 - `kst(moment, "ko"|"en")`, `in_zone(moment, zone, "ko"|"en")` and `day(date, "ko"|"en")`: times and days
   written as everywhere in the portal (`core.clock`; also as filters: `moment|kst("en")`); a meeting's
   time with its weekday: `kst(moment, "ko", "meeting")`;
+- `number(value, "ko"|"en")`, also a filter: a count grouped by thousands (`items|length|number`);
 - `ko(text)` / `en(text)`: a translatable label in one language; `_`, `gettext`, `ngettext`: the
   translations of the document's locale (Korean, the authoritative language);
 - Jinja's own filters and tests, and the globals `range`, `dict`, `namespace`.
@@ -38,6 +39,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from babel.numbers import format_decimal
 from flask import current_app
 from flask_babel import force_locale, gettext, ngettext
 from flask_babel.speaklater import LazyString
@@ -122,6 +124,11 @@ def format_day(value: date | datetime | None, language: str = "ko") -> str:
     return clock.format_day(value, language)
 
 
+def format_number(value: int, language: str = "ko") -> str:
+    """A count as the document prints it: 10,000 (Korean and English group digits alike)."""
+    return format_decimal(value, locale=language)
+
+
 def _kst_filter(moment, language: str = "ko", kind: str = "moment") -> str:
     return format_kst(moment, language, kind)
 
@@ -158,9 +165,9 @@ def sandbox():
         environment.globals.clear()
         environment.globals.update(
             range=range, dict=dict, namespace=Namespace, kst=format_kst, in_zone=format_in_zone, day=format_day,
-            ko=in_korean, en=in_english, _=gettext, gettext=gettext, ngettext=ngettext)
-        environment.filters.update(kst=_kst_filter, in_zone=_zone_filter, day=format_day, ko=in_korean,
-                                   en=in_english)
+            number=format_number, ko=in_korean, en=in_english, _=gettext, gettext=gettext, ngettext=ngettext)
+        environment.filters.update(kst=_kst_filter, in_zone=_zone_filter, day=format_day, number=format_number,
+                                   ko=in_korean, en=in_english)
         cache["environment"] = environment
     return environment
 

@@ -7,6 +7,7 @@ from portal.accounts.models import User
 from portal.core import audit, clock, policy
 from portal.core.exceptions import NotFound, ValidationError
 from portal.extensions import db
+from portal.i18n import Number
 from portal.requests.models import Request, RequestEvent, RequestItem
 
 
@@ -33,7 +34,7 @@ def _reason(text: str | None, field: str = "reason") -> str:
     if not text:
         raise ValidationError(field, _l("Give a reason."))
     if len(text) > MAX_REASON:
-        raise ValidationError(field, _l("Keep the reason under %(max)d characters.", max=MAX_REASON))
+        raise ValidationError(field, _l("Keep the reason under %(max)s characters.", max=Number(MAX_REASON)))
     return text
 
 

@@ -10,6 +10,7 @@ from portal.accounts.models import Organisation, User
 from portal.core import audit, clock, policy, workflow
 from portal.core.exceptions import Conflict, ValidationError
 from portal.extensions import db
+from portal.i18n import Number
 from portal.requests import attachments as files
 from portal.requests.models import (
     CATEGORIES,
@@ -70,7 +71,7 @@ def _clean_fields(fields: dict) -> dict:
         if not value:
             raise ValidationError(name, _l("This field is required."))
         if len(value) > MAX_TEXT:
-            raise ValidationError(name, _l("Keep this under %(max)d characters.", max=MAX_TEXT))
+            raise ValidationError(name, _l("Keep this under %(max)s characters.", max=Number(MAX_TEXT)))
         clean[name] = value
     return clean
 
@@ -151,8 +152,8 @@ def add_items(by: User, req: Request, parsed: ParseResult) -> ItemsAdded:
     new = [item for item in parsed.items if item.url_hash not in existing]
     merged = parsed.duplicates + len(parsed.items) - len(new)
     if len(existing) + len(new) > MAX_ITEMS:
-        raise ItemsRefused([], _l("A request holds at most %(max)d items; this list would make it %(n)d.",
-                                  max=MAX_ITEMS, n=len(existing) + len(new)))
+        raise ItemsRefused([], _l("A request holds at most %(max)s items; this list would make it %(n)s.",
+                                  max=Number(MAX_ITEMS), n=Number(len(existing) + len(new))))
     if not new:
         return ItemsAdded(0, merged)
     position = db.session.scalar(select(func.coalesce(func.max(RequestItem.position), 0))

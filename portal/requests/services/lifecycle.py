@@ -8,6 +8,7 @@ from sqlalchemy import func, select, update
 
 from portal.accounts.models import Organisation, User
 from portal.core import audit, clock, events, policy, workflow
+from portal.core.documents import Document
 from portal.core.exceptions import Conflict, ValidationError
 from portal.extensions import db
 from portal.requests import deadlines, notices
@@ -23,7 +24,13 @@ from portal.requests.models import (
 )
 from portal.requests.services.common import _chunks, _reason
 from portal.requests.services.drafting import authors
-from portal.requests.services.recipients import _agency_followers, _agency_supervisors, _notify, _platform_users
+from portal.requests.services.recipients import (
+    _agency_followers,
+    _agency_supervisors,
+    _notify,
+    _platform_users,
+    document_attachment,
+)
 from portal.requests.services.states import OUTCOME_STATES, step
 
 
@@ -70,10 +77,12 @@ def issue_request(by: User, req: Request) -> None:
 
 
 @notices.when_notice_ready
-def announce_issued(req: Request) -> None:
-    """Tell the platform of an issued request, once its signed notice is stored (portal.requests.notices)."""
+def announce_issued(req: Request, notice: Document) -> None:
+    """Tell the platform of an issued request, once its signed notice is stored (portal.requests.notices):
+    the design has files attached, not only linked, so each e-mail carries the notice."""
     for user in _platform_users(req):
-        _notify("request_issued", user, req)
+        _notify("request_issued", user, req, notice=notice,
+                attachments=[document_attachment(notice, user.language)])
     events.emit("request.issued", req=req)
 
 

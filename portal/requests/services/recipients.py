@@ -4,6 +4,7 @@ from __future__ import annotations
 from portal.accounts import recipients
 from portal.accounts.models import DesignatedContact, User
 from portal.core import links, outbox
+from portal.core.documents import Document, read_document
 from portal.requests.models import Request
 
 
@@ -38,10 +39,17 @@ def request_link(req: Request) -> str:
     return links.absolute("requests.detail", request_id=req.id)
 
 
-def _notify(template: str, user: User, req: Request, **context) -> None:
+def _notify(template: str, user: User, req: Request, *, attachments=(), **context) -> None:
     """Queue an e-mail about `req` to `user` in their language and zone. Never with item addresses."""
     outbox.enqueue_email(template, recipient=user.email, language=user.language, user_id=user.id,
-                         req=req, recipient_user=user, link=request_link(req), **context)
+                         attachments=attachments, req=req, recipient_user=user, link=request_link(req),
+                         **context)
+
+
+def document_attachment(document: Document, language: str) -> outbox.Attachment:
+    """An issued document as an e-mail attachment: its stored bytes, named in the reader's language. The
+    bytes are kept with the queued e-mail, so that a retry sends the very file that was issued."""
+    return outbox.Attachment(document.download_name(language), "application/pdf", read_document(document))
 
 
 def _notify_contact(template: str, contact: DesignatedContact, req: Request, **context) -> None:

@@ -7,6 +7,7 @@ from portal.accounts.models import User
 from portal.core import audit, clock, events, policy, workflow
 from portal.core.exceptions import Conflict, NotFound, ValidationError
 from portal.extensions import db
+from portal.i18n import Number
 from portal.requests import attachments as files
 from portal.requests.models import CLOSED, UNISSUED, WITHDRAWN, Attachment, InternalNote, Request, RequestMessage
 from portal.requests.services.common import MAX_TEXT, _event
@@ -18,7 +19,7 @@ def _body(text: str) -> str:
     if not text:
         raise ValidationError("body", _l("Write a message."))
     if len(text) > MAX_TEXT:
-        raise ValidationError("body", _l("Keep this under %(max)d characters.", max=MAX_TEXT))
+        raise ValidationError("body", _l("Keep this under %(max)s characters.", max=Number(MAX_TEXT)))
     return text
 
 
