@@ -20,7 +20,7 @@ from portal.core.outbox import OutboxMessage
 from portal.extensions import db
 
 USERS_PER_PAGE = 50
-AUDIT_PER_PAGE = 100
+AUDIT_PER_PAGE = 50
 OUTBOX_PER_PAGE = 50
 CSV_BATCH = 1000
 # A cell starting with one of these is a formula to Excel and LibreOffice (CSV injection).
@@ -171,6 +171,7 @@ class AuditRow:
 class KeysetPage:
     items: list
     next_before: int | None  # pass as ?before= for the next (older) page
+    prev_after: int | None = None  # pass as ?after= for the previous (newer) page
 
 
 def kst_day_start(day: date) -> datetime:
@@ -200,15 +201,29 @@ def _audit_query(actor: User, filters: AuditFilters):
 
 
 def audit_page(actor: User, filters: AuditFilters, before: int | None = None,
-               limit: int = AUDIT_PER_PAGE) -> KeysetPage:
-    """Audit events, newest first, `limit` at a time older than sequence number `before` (keyset)."""
+               limit: int = AUDIT_PER_PAGE, after: int | None = None) -> KeysetPage:
+    """Audit events, newest first, `limit` at a time (keyset on the sequence number): older than
+    `before`, or, given `after`, the `limit` events just newer than it (the previous page)."""
     query = _audit_query(actor, filters)
-    if before is not None:
+    if after is not None:
+        query = query.where(AuditEvent.seq > after).order_by(None).order_by(AuditEvent.seq.asc())
+    elif before is not None:
         query = query.where(AuditEvent.seq < before)
     rows = [AuditRow(*row) for row in db.session.execute(query.limit(limit + 1)).all()]
     more = len(rows) > limit
     rows = rows[:limit]
-    return KeysetPage(rows, rows[-1].seq if more and rows else None)
+    if after is not None:
+        rows.reverse()
+        newer, older = more, bool(rows) and _exists(actor, filters, AuditEvent.seq < rows[-1].seq)
+    else:
+        newer = bool(rows) and before is not None and _exists(actor, filters, AuditEvent.seq > rows[0].seq)
+        older = more
+    return KeysetPage(rows, rows[-1].seq if older and rows else None, rows[0].seq if newer else None)
+
+
+def _exists(actor: User, filters: AuditFilters, condition) -> bool:
+    query = _audit_query(actor, filters).where(condition).order_by(None).limit(1)
+    return db.session.execute(query).first() is not None
 
 
 def compact_json(value) -> str:
