@@ -1,4 +1,5 @@
 """Names of request types, categories, priorities, statuses and outcomes as users read them."""
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 TYPE_LABELS = {
@@ -56,6 +57,12 @@ EVENT_LABELS = {
 }
 EXTENSION_STATUS_LABELS = {"pending": _l("Waiting for a decision"), "granted": _l("Granted"),
                            "refused": _l("Refused")}
+
+
+def draft_name(number: int) -> str:
+    """A request before it has a reference, in the current language: "Draft 8"."""
+    # Translators: a request not yet issued, named by its number until it gets a reference, e.g. "Draft 8".
+    return _("Draft %(number)s", number=number)
 
 
 def _label(labels: dict, key) -> str:
