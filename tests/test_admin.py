@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from portal.accounts import services as accounts
 from portal.accounts.models import Invitation, Organisation, User, UserSession
+from portal.admin.services import AUDIT_PER_PAGE
 from portal.core import audit, policy
 from portal.core.audit import AuditEvent
 from portal.core.outbox import OutboxMessage
@@ -307,7 +308,7 @@ def test_audit_log_filters_by_actor_organisation_and_action_prefix(app, auth, cl
 
     def actions(query):
         body = client.get(f"/admin/audit?{query}").data.decode()
-        return set(re.findall(r"<code>([\w.]+)</code>", body))
+        return set(re.findall(r'<code class="portal-action-code">([\w.]+)</code>', body))
 
     assert actions(f"actor={someone.email.upper()}") == {"test.alpha"}
     assert actions(f"organisation={someone.organisation_id}") == {"test.alpha", "test.beta"}
@@ -334,11 +335,11 @@ def test_audit_period_with_a_bad_date_shows_the_error(auth, client):
 
 
 def test_audit_log_pages_by_sequence_number(app, auth, client):
-    _record(app, "test.page", n=130)
+    _record(app, "test.page", n=AUDIT_PER_PAGE + 30)
     auth.as_role("system_admin")
     first = client.get("/admin/audit?action=test.page").data.decode()
     first_seqs = _seqs(first)
-    assert len(first_seqs) == 100 and first_seqs == sorted(first_seqs, reverse=True)
+    assert len(first_seqs) == AUDIT_PER_PAGE and first_seqs == sorted(first_seqs, reverse=True)
     before = re.search(r'href="/admin/audit\?[^"]*before=(\d+)', first).group(1)
     assert int(before) == first_seqs[-1]
     second = client.get(f"/admin/audit?action=test.page&before={before}").data.decode()

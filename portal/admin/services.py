@@ -21,7 +21,7 @@ from portal.core.pagination import KeysetPage, NumberedPage, keyset_page, number
 from portal.extensions import db
 
 USERS_PER_PAGE = 50
-AUDIT_PER_PAGE = 100
+AUDIT_PER_PAGE = 50
 OUTBOX_PER_PAGE = 50
 CSV_BATCH = 1000
 # A cell starting with one of these is a formula to Excel and LibreOffice (CSV injection).
@@ -181,13 +181,30 @@ def _audit_query(actor: User, filters: AuditFilters):
 
 
 def audit_page(actor: User, filters: AuditFilters, before: int | None = None,
-               limit: int = AUDIT_PER_PAGE) -> KeysetPage:
-    """Audit events, newest first, `limit` at a time older than sequence number `before` (keyset)."""
+               limit: int = AUDIT_PER_PAGE, after: int | None = None) -> KeysetPage:
+    """Audit events, newest first, `limit` at a time (keyset on the sequence number): older than
+    `before`, or, given `after`, the `limit` events just newer than it (the previous page)."""
     query = _audit_query(actor, filters)
-    if before is not None:
+    if after is not None:
+        query = query.where(AuditEvent.seq > after).order_by(None).order_by(AuditEvent.seq.asc())
+    elif before is not None:
         query = query.where(AuditEvent.seq < before)
     rows = [AuditRow(*row) for row in db.session.execute(query.limit(limit + 1)).all()]
-    return keyset_page(rows, limit, key=lambda row: row.seq)  # ?before= of the next (older) page
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if after is not None:
+        rows.reverse()
+        newer, older = more, bool(rows) and _exists(actor, filters, AuditEvent.seq < rows[-1].seq)
+    else:
+        newer = bool(rows) and before is not None and _exists(actor, filters, AuditEvent.seq > rows[0].seq)
+        older = more
+    # ?before= of the next (older) page, ?after= of the previous (newer) one.
+    return KeysetPage(rows, rows[-1].seq if older and rows else None, rows[0].seq if newer else None)
+
+
+def _exists(actor: User, filters: AuditFilters, condition) -> bool:
+    query = _audit_query(actor, filters).where(condition).order_by(None).limit(1)
+    return db.session.execute(query).first() is not None
 
 
 def compact_json(value) -> str:

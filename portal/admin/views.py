@@ -30,6 +30,7 @@ from portal.admin.forms import (
     UserFilterForm,
     outbox_status_name,
 )
+from portal.admin.labels import TEMPLATE_HELPERS
 from portal.core import input as reader
 from portal.core import audit, clock, policy
 from portal.core.exceptions import DomainError
@@ -44,7 +45,7 @@ def _helpers():
     return {
         "can": lambda permission, obj=None: policy.can(current_user, permission, obj),
         "outbox_status_name": outbox_status_name,
-        "compact_json": services.compact_json,
+        **TEMPLATE_HELPERS,
     }
 
 
@@ -332,15 +333,17 @@ def _audit_filters() -> tuple[AuditFilterForm, services.AuditFilters | None]:
 @policy.access("audit.view")
 def audit_log():
     form, filters = _audit_filters()
-    before = reader.arg_integer("before")
-    page = services.audit_page(_actor(), filters, before) if filters else None
+    before, after = reader.arg_integer("before"), reader.arg_integer("after")
+    if after is not None:
+        before = None  # one direction at a time
+    page = services.audit_page(_actor(), filters, before, after=after) if filters else None
     if filters:
         details = {"filters": filters.as_details()}
-        if before is not None:
-            details["before"] = before
+        details.update({key: value for key, value in (("before", before), ("after", after)) if value is not None})
         audit.record("audit.viewed", details=details)
-    args = {key: value for key, value in request.args.items() if key != "before" and value}
-    return render_template("admin/audit.html", form=form, page=page, args=args, before=before,
+    args = {key: value for key, value in request.args.items() if key not in ("before", "after") and value}
+    return render_template("admin/audit.html", form=form, page=page, args=args,
+                           first_page=before is None and after is None,
                            max_rows=current_app.config["AUDIT_CSV_MAX_ROWS"])
 
 

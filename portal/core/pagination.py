@@ -22,6 +22,7 @@ T = TypeVar("T")
 class KeysetPage(Generic[T]):
     items: list[T]
     next_key: object | None  # where the next page starts (after this key); None on the last page
+    previous_key: object | None = None  # for lists paged both ways: where the page before this one ends
 
     @property
     def more(self) -> bool:

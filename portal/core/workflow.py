@@ -29,6 +29,8 @@ from portal.extensions import db
 _signals = Namespace()
 # Sent after every transition: sender is the workflow's name; kwargs obj, action, by, source, target, details.
 transitioned = _signals.signal("workflow.transitioned")
+# Every workflow declared, by name: their actions are audit codes (`<name>.<action>`) that need names too.
+DECLARED: dict[str, "Workflow"] = {}
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class Workflow:
 
     def __post_init__(self):
         self.table = {t.action: t for t in self.transitions}
+        DECLARED[self.name] = self
 
     def allowed(self, obj) -> set[str]:
         state = getattr(obj, self.state)

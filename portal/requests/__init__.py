@@ -21,6 +21,7 @@ jobs.register("requests.tick", _tick)
 def _labels():
     from portal.requests import deadlines
     from portal.requests.labels import TEMPLATE_HELPERS
+    from portal.requests.services.queries import next_sort, sort_direction
 
     return {**TEMPLATE_HELPERS, "deadline_explanation": deadlines.explanation,
-            "deadline_countdown": deadlines.countdown}
+            "deadline_countdown": deadlines.countdown, "sort_direction": sort_direction, "next_sort": next_sort}

@@ -1,5 +1,8 @@
 """Names of request types, categories, priorities, statuses and outcomes as users read them."""
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+
+from portal.i18n import ngettext
 
 TYPE_LABELS = {
     "removal": _l("Removal"),
@@ -54,8 +57,25 @@ EVENT_LABELS = {
     "overdue": _l("Deadline passed"),
     "very_overdue": _l("Very overdue: escalated"),
 }
+# What the list's caption says of its order (the `sort` values of portal.requests.services.queries.SORTS).
+SORT_CAPTIONS = {
+    "deadline": _l("Requests sorted by deadline, earliest first"),
+    "-deadline": _l("Requests sorted by deadline, latest first"),
+    "issued": _l("Requests sorted by date of issue, oldest first"),
+    "-issued": _l("Requests sorted by date of issue, newest first"),
+    "reference": _l("Requests sorted by reference, in ascending order"),
+    "-reference": _l("Requests sorted by reference, in descending order"),
+    "status": _l("Requests sorted by status, in the order of the lifecycle"),
+    "-status": _l("Requests sorted by status, in the reverse order of the lifecycle"),
+}
 EXTENSION_STATUS_LABELS = {"pending": _l("Waiting for a decision"), "granted": _l("Granted"),
                            "refused": _l("Refused")}
+
+
+def draft_name(number: int) -> str:
+    """A request before it has a reference, in the current language: "Draft 8"."""
+    # Translators: a request not yet issued, named by its number until it gets a reference, e.g. "Draft 8".
+    return _("Draft %(number)s", number=number)
 
 
 def _label(labels: dict, key) -> str:
@@ -95,6 +115,16 @@ def outcome_label_map() -> dict[str, str]:
     return {key: str(label) for key, label in OUTCOME_LABELS.items()}
 
 
+def request_count(total: int) -> str:
+    """How many requests a list holds, with the language's thousands separator: "1,234 requests"."""
+    # Translators: the number of requests a filtered list holds; %(num)s is already grouped, e.g. 1,234.
+    return ngettext("%(num)s request", "%(num)s requests", total)
+
+
+def sort_caption(sort: str) -> str:
+    return _label(SORT_CAPTIONS, sort)
+
+
 def choices(labels: dict) -> list[tuple[str, str]]:
     return [(key, str(label)) for key, label in labels.items()]
 
@@ -103,4 +133,5 @@ TEMPLATE_HELPERS = {
     "type_name": type_name, "category_name": category_name, "priority_name": priority_name,
     "status_name": status_name, "outcome_name": outcome_name, "event_name": event_name,
     "extension_status_name": extension_status_name, "outcome_label_map": outcome_label_map,
+    "request_count": request_count, "sort_caption": sort_caption,
 }

@@ -28,6 +28,7 @@ from portal.core import clock
 from portal.core.bilingual import bilingual
 from portal.core.database import UTCDateTime, one_of
 from portal.extensions import db
+from portal.requests.labels import draft_name
 
 TYPES = ("removal", "blocking", "preservation", "information")
 CATEGORIES = ("deepfake", "ncii", "csam", "other")
@@ -210,8 +211,14 @@ class Request(db.Model):
 
     @property
     def label(self) -> str:
-        """How people name the request: its reference, or the draft's number before issue."""
-        return self.reference or f"#{self.id}"
+        """How people name the request, in pages and e-mails alike: its reference once issued, before
+        that "Draft 8" in the current language (the one place this name is made)."""
+        return self.reference or draft_name(self.id)
+
+    def summary(self, language: str) -> str:
+        """The summary in `language` ("ko" or "en"), the other one when that is empty."""
+        first, other = (self.summary_ko, self.summary_en) if language == "ko" else (self.summary_en, self.summary_ko)
+        return first or other
 
 
 class RequestItem(db.Model):

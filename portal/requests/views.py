@@ -106,15 +106,22 @@ def index():
     )
     if filters.url_hash or filters.reference or filters.text:
         filters.status = request.args.get("status") or "all"
+    sort = services.sort_of(request.args.get("sort"))
     try:
-        page = services.list_requests(current_user, filters, after=reader.arg_keyset("after"))
+        after = services.read_cursor(reader.text(request.args.get("after"), field="after"), sort)
+    except DomainError as error:  # a link of another order, or edited by hand: the first page
+        flash(str(error.message), "error")
+        after = None
+    try:
+        page = services.list_requests(current_user, filters, after=after, sort=sort, count=True)
     except DomainError:
         abort(404)
     unissued = services.unissued_requests(current_user) if policy.can(current_user, "request.draft") else []
     args = {k: v for k, v in request.args.items() if k != "after"}
     return render_template("requests/list.html", page=page, filters=filters, form=form,
-                           search_form=SearchForm(), unissued=unissued, now=clock.now(),
-                           first_page_args=args if request.args.get("after") else None,
+                           search_form=SearchForm(), unissued=unissued, now=clock.now(), sort=sort,
+                           sort_args={k: v for k, v in args.items() if k != "sort"},
+                           first_page_args=args if after else None,
                            next_page_args={**args, "after": page.next_after})
 
 

@@ -100,7 +100,7 @@ def test_officer_drafts_supervisor_issues_platform_answers_officer_closes(app, m
     expect(officer.get_by_role("heading", name="2 items")).to_be_visible()
     click(officer, "Submit for approval")
     status_is(officer, "Awaiting approval")
-    draft_label = re.search(r"#\d+", officer.get_by_role("heading", level=1).inner_text()).group(0)
+    draft_label = re.search(r"Draft \d+", officer.get_by_role("heading", level=1).inner_text()).group(0)
 
     # A supervisor of the same agency finds it among the requests awaiting approval and issues it.
     supervisor = open_tab()

@@ -52,6 +52,7 @@ from portal.requests.services.lifecycle import (  # noqa: F401
 from portal.requests.services.queries import (  # noqa: F401
     ITEM_COLUMNS,
     PAGE_SIZE,
+    SORTS,
     Filters,
     address_hashes,
     Page,
@@ -65,8 +66,12 @@ from portal.requests.services.queries import (  # noqa: F401
     items_page,
     list_requests,
     messages,
+    next_sort,
     notes,
     outcome_counts,
+    read_cursor,
+    sort_direction,
+    sort_of,
     unissued_requests,
 )
 from portal.requests.services.recipients import request_link  # noqa: F401

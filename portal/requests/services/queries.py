@@ -1,17 +1,19 @@
 """Lists and look-ups: what a user may see of requests, one page at a time."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 
 from portal.accounts.models import User
 from portal.core import clock, policy
 from portal.core.exceptions import NotFound, ValidationError
 from portal.extensions import db
 from portal.requests.models import (
+    STATUSES,
     UNISSUED,
     Attachment,
     ExtensionRequest,
@@ -42,14 +44,87 @@ class Filters:
 class Page:
     requests: list[Request]
     next_after: str | None
+    total: int | None = None  # every request matching the filters, when asked for
 
 
 PAGE_SIZE = 50
+MAX_CURSOR = 200
 
 
-def list_requests(user: User, filters: Filters, after: str | None = None, limit: int | None = None) -> Page:
-    """Requests `user` may see, by deadline then id, one keyset page at a time (`after`: "deadline|id")."""
+@dataclass(frozen=True)
+class Sort:
+    """One order of the list: the column, its direction, and how its value travels in a page link."""
+    column: object
+    descending: bool
+    value_of: Callable[[Request], object]
+    read: Callable[[str], object]  # the value back from a page link's text; ValueError when it is not one
+
+
+def _status_rank():
+    # The lifecycle's order, not the codes' alphabetical one.
+    return case({status: rank for rank, status in enumerate(STATUSES)}, value=Request.status, else_=len(STATUSES))
+
+
+def _aware(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError(text)
+    return moment
+
+
+def _sorts() -> dict[str, Sort]:
+    by_deadline = (Request.deadline, lambda r: r.deadline, _aware)
+    by_issue = (Request.issued_at, lambda r: r.issued_at, _aware)
+    by_reference = (Request.reference, lambda r: r.reference, str)
+    by_status = (_status_rank(), lambda r: STATUSES.index(r.status), int)
+    sorts = {}
+    for name, (column, value_of, read) in (("deadline", by_deadline), ("issued", by_issue),
+                                           ("reference", by_reference), ("status", by_status)):
+        sorts[name] = Sort(column, False, value_of, read)
+        sorts["-" + name] = Sort(column, True, value_of, read)
+    return sorts
+
+
+# The orders a list may be asked for (`?sort=`, "-" for the reverse); anything else is the default.
+SORTS = _sorts()
+DEFAULT_SORT = "deadline"
+# The direction a column's heading first sorts by: the newest issued first, the rest ascending.
+FIRST_SORT = {"deadline": "deadline", "issued": "-issued", "reference": "reference", "status": "status"}
+
+
+def sort_of(asked: str | None) -> str:
+    """The order asked for when it is one of SORTS, else the default: an unknown value is no error."""
+    return asked if asked in SORTS else DEFAULT_SORT
+
+
+def sort_direction(column: str, sort: str) -> str | None:
+    """"ascending" or "descending" when the list is sorted by `column` (its heading's aria-sort), else None."""
+    if sort.lstrip("-") != column:
+        return None
+    return "descending" if sort.startswith("-") else "ascending"
+
+
+def next_sort(column: str, sort: str) -> str:
+    """The order a click on `column`'s heading asks for: the reverse when sorted by it, else its first order."""
+    if sort.lstrip("-") == column:
+        return column if sort.startswith("-") else "-" + column
+    return FIRST_SORT[column]
+
+
+def read_cursor(after: str | None, sort: str = DEFAULT_SORT) -> str | None:
+    """A page link's `after` ("value|id" of the last request shown) checked against the list's order."""
+    if not after:
+        return None
+    _decode_after(after, SORTS[sort])
+    return after
+
+
+def list_requests(user: User, filters: Filters, after: str | None = None, limit: int | None = None,
+                  sort: str = DEFAULT_SORT, count: bool = False) -> Page:
+    """Requests `user` may see, in the order `sort` names (then by id), one keyset page at a time (`after`:
+    "value|id" of the last one shown); `count`: also how many match the filters in all."""
     limit = limit or PAGE_SIZE
+    order = SORTS[sort_of(sort)]
     query = policy.scoped(select(Request), Request, user, "request.view")
     query = query.where(Request.status.notin_(UNISSUED))
     if filters.status == "open":
@@ -75,16 +150,22 @@ def list_requests(user: User, filters: Filters, after: str | None = None, limit:
         if user.organisation.kind == "platform":
             matching = matching.where(RequestItem.platform_id == user.organisation_id)
         query = query.where(Request.id.in_(matching))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery())) if count else None
+    column = order.column
     if after:
-        deadline, last_id = _decode_after(after)
-        query = query.where(or_(Request.deadline > deadline,
-                                and_(Request.deadline == deadline, Request.id > last_id)))
-    rows = db.session.scalars(query.order_by(Request.deadline, Request.id).limit(limit + 1)).all()
+        value, last_id = _decode_after(after, order)
+        if order.descending:
+            query = query.where(or_(column < value, and_(column == value, Request.id < last_id)))
+        else:
+            query = query.where(or_(column > value, and_(column == value, Request.id > last_id)))
+    ordering = (column.desc(), Request.id.desc()) if order.descending else (column, Request.id)
+    rows = db.session.scalars(query.order_by(*ordering).limit(limit + 1)).all()
     next_after = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_after = f"{rows[-1].deadline.isoformat()}|{rows[-1].id}"
-    return Page(rows, next_after)
+        value = order.value_of(rows[-1])
+        next_after = f"{value.isoformat() if isinstance(value, datetime) else value}|{rows[-1].id}"
+    return Page(rows, next_after, total)
 
 
 def address_hashes(text: str) -> set[str]:
@@ -134,10 +215,12 @@ def _matches_text(user: User, text: str):
     return or_(*terms)
 
 
-def _decode_after(after: str):
+def _decode_after(after: str, order: Sort):
     try:
-        deadline, last_id = after.rsplit("|", 1)
-        return datetime.fromisoformat(deadline), int(last_id)
+        if len(after) > MAX_CURSOR:
+            raise ValueError(after)
+        value, last_id = after.rsplit("|", 1)
+        return order.read(value), int(last_id)
     except ValueError:
         raise ValidationError("after", _l("This page link is not valid.")) from None
 
