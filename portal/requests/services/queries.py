@@ -11,6 +11,7 @@ from sqlalchemy import and_, case, func, or_, select
 from portal.accounts.models import User
 from portal.core import clock, policy
 from portal.core.exceptions import NotFound, ValidationError
+from portal.core.pagination import keyset_page
 from portal.extensions import db
 from portal.requests.models import (
     STATUSES,
@@ -160,12 +161,13 @@ def list_requests(user: User, filters: Filters, after: str | None = None, limit:
             query = query.where(or_(column > value, and_(column == value, Request.id > last_id)))
     ordering = (column.desc(), Request.id.desc()) if order.descending else (column, Request.id)
     rows = db.session.scalars(query.order_by(*ordering).limit(limit + 1)).all()
-    next_after = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        value = order.value_of(rows[-1])
-        next_after = f"{value.isoformat() if isinstance(value, datetime) else value}|{rows[-1].id}"
-    return Page(rows, next_after, total)
+
+    def cursor(row: Request) -> str:  # "value|id" of the order's column: where the next page starts
+        value = order.value_of(row)
+        return f"{value.isoformat() if isinstance(value, datetime) else value}|{row.id}"
+
+    page = keyset_page(rows, limit, key=cursor)
+    return Page(page.items, page.next_key, total)
 
 
 def address_hashes(text: str) -> set[str]:
