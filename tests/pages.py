@@ -170,6 +170,21 @@ def walk_as(app, make: Factories, role: str | None, language: str, world: World)
     return pages
 
 
+def representatives(app, pages: list[Page], main_language: str = "ko") -> list[Page]:
+    """One page of each endpoint for each role in `main_language`, and one of each endpoint in every other
+    language: enough for a check about markup rather than data (accessibility), where the walk's other
+    variants (another request in another state) repeat the same structure."""
+    adapter = app.url_map.bind("portal.test")
+    chosen, seen = [], set()
+    for page in pages:
+        endpoint = page.path if page.path.startswith("POST ") else _page_key(adapter, page.path)
+        key = (endpoint, page.language, page.role if page.language == main_language else None)
+        if key not in seen:
+            seen.add(key)
+            chosen.append(page)
+    return chosen
+
+
 def walk(app, make: Factories, languages=LANGUAGES, roles=ROLES) -> list[Page]:
     """Every page reachable by each role in each language (see the module's docstring)."""
     world = build_world(app, make)

@@ -1,5 +1,6 @@
 """In a real browser: axe-core (node_modules/axe-core, pinned in package.json) finds no violation on any page
-each role can reach, in Korean and English, at a desk's width.
+each role can reach, in Korean and English, at a desk's width: every page of the walk that differs in its
+markup (each endpoint as each role sees it in Korean, and each endpoint in English; `representatives`).
 
 The pages are the walk of tests/pages.py, shown in Chromium at the live server's address as in
 test_layout.py, so the portal's own stylesheets and script apply. Every rule axe runs by default counts,
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.test_layout import DESK
-from tests.pages import walk
+from tests.pages import representatives, walk
 
 pytestmark = pytest.mark.e2e
 
@@ -36,7 +37,7 @@ def _violations(tab) -> list[dict]:
 
 def test_axe_finds_no_violation_on_any_page(app, make, browser, live_server):
     assert AXE.exists(), f"{AXE} missing: run `make install` (npm ci)"
-    pages = walk(app, make)
+    pages = representatives(app, walk(app, make))
     assert {page.language for page in pages} == {"ko", "en"} and len(pages) > 50
     # The pages are shown with set_content, where the portal's CSP (no inline script) would refuse axe.
     context = browser.new_context(base_url=live_server, viewport=DESK, bypass_csp=True)
