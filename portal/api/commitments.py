@@ -14,9 +14,8 @@ from flask import Response, jsonify
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.api import bp
+from portal.api import answers, bp
 from portal.api.spec import operation
-from portal.api.views import _body, _document, iso
 from portal.commitments import evidence
 from portal.commitments import registry as signatory_registry
 from portal.commitments import services as commitments
@@ -145,7 +144,7 @@ REGISTRY = {
 def _checked(schema: dict) -> dict:
     """The body, refused (422 naming the field) when it holds a field the schema does not declare or a
     field of the wrong type or size. The full check against the schema is the API's (portal/api)."""
-    data = _body()
+    data = answers.body()
     allowed = schema["properties"]
     for name in data:
         if name not in allowed:
@@ -176,16 +175,16 @@ def represent(c: Commitment) -> dict:
         "countersigning_agency": c.agency.code, "effective_from": c.effective_from.isoformat(),
         "valid_until": c.valid_until.isoformat(), "document_sha256": c.document_sha256,
         "documents": [d for d in (c.document_id, c.signed_document_id, c.certificate_id) if d is not None],
-        "signatures": [{"side": s.side, "name": s.name, "title": s.title, "signed_at": iso(s.signed_at),
+        "signatures": [{"side": s.side, "name": s.name, "title": s.title, "signed_at": answers.iso(s.signed_at),
                         "document_sha256": s.document_sha256} for s in c.signatures],
-        "signed_at": iso(c.signed_at), "in_force_at": iso(c.in_force_at), "renews": c.renews_id,
+        "signed_at": answers.iso(c.signed_at), "in_force_at": answers.iso(c.in_force_at), "renews": c.renews_id,
     }
 
 
 def _answer(c: Commitment, status: int = 200):
     reachable = [d for d in (c.document, c.signed_document, c.certificate)
                  if d is not None and policy.can(current_user, "document.download", d)]
-    return jsonify({"commitment": represent(c), "documents": [_document(d) for d in reachable]}), status
+    return jsonify({"commitment": represent(c), "documents": [answers.document(d) for d in reachable]}), status
 
 
 @bp.post("/commitment-templates")
@@ -197,7 +196,7 @@ def create_commitment_template():
     t = commitments.create_template(current_user, title_ko=data["title_ko"], title_en=data["title_en"],
                                     body_ko=data["body_ko"], body_en=data["body_en"], code=data.get("code"))
     return jsonify({"template": {"id": t.id, "code": t.code, "version": t.version, "title_ko": t.title_ko,
-                                 "title_en": t.title_en, "created_at": iso(t.created_at)}}), 201
+                                 "title_en": t.title_en, "created_at": answers.iso(t.created_at)}}), 201
 
 
 @bp.post("/commitments")
@@ -281,7 +280,7 @@ def registry():
         "platform_name_en": e.platform_name_en, "template_title_ko": e.template_title_ko,
         "template_title_en": e.template_title_en, "signatory_name": e.signatory_name,
         "signatory_title": e.signatory_title, "template_version": e.template_version,
-        "signed_at": iso(e.signed_at), "in_force_at": iso(e.in_force_at), "valid_until": e.valid_until.isoformat(),
+        "signed_at": answers.iso(e.signed_at), "in_force_at": answers.iso(e.in_force_at), "valid_until": e.valid_until.isoformat(),
         "status": e.status} for e in signatory_registry.entries()]})
 
 

@@ -12,10 +12,9 @@ from flask import Response, jsonify
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.api import bp
+from portal.api import answers, bp
 from portal.api.schemas import ID_INPUT, MAX_REASON, TIME_INPUT, text_input
 from portal.api.spec import operation, query
-from portal.api.views import _body, iso
 from portal.consultations import invitations, services
 from portal.consultations.models import (
     FORMATS,
@@ -182,7 +181,7 @@ def represent(consultation: Consultation) -> dict:
         codes = sorted(c.organisation.code for c in slot.choices)
         return codes if view.is_organiser else [c for c in codes if c == mine]
 
-    slots = [{"id": s.id, "start": iso(s.starts_at), "counter": s.is_counter, "counter_status": s.counter_status,
+    slots = [{"id": s.id, "start": answers.iso(s.starts_at), "counter": s.is_counter, "counter_status": s.counter_status,
               "proposed_by": s.proposed_by_organisation.code if s.proposed_by_organisation else None,
               "note": s.note, "chosen_by": chosen_by(s)}
              for s in sorted([*view.candidates, *view.counters], key=lambda s: (s.starts_at, s.id))]
@@ -194,7 +193,7 @@ def represent(consultation: Consultation) -> dict:
             "organisation": invitee.organisation.code, "kind": invitee.organisation.kind,
             "rsvp": _organisation_answer(people),
             "people": [{"user": p.user_id, "name": p.user.name, "rsvp": p.rsvp, "note": p.rsvp_note,
-                        "answered_at": iso(p.rsvp_at)} for p in people if p.id in visible]})
+                        "answered_at": answers.iso(p.rsvp_at)} for p in people if p.id in visible]})
     return {
         "id": consultation.id, "uid": consultation.uid, "status": consultation.status,
         "sequence": consultation.sequence, "kind": consultation.kind, "title_ko": consultation.title_ko,
@@ -202,7 +201,7 @@ def represent(consultation: Consultation) -> dict:
         "purpose_en": consultation.purpose_en, "format": consultation.format, "location": consultation.location,
         "room": consultation.room, "video_url": consultation.video_url, "timezone": consultation.timezone,
         "duration_minutes": consultation.duration_minutes, "organiser": consultation.organiser.code,
-        "starts_at": iso(consultation.starts_at), "ends_at": iso(consultation.ends_at),
+        "starts_at": answers.iso(consultation.starts_at), "ends_at": answers.iso(consultation.ends_at),
         "reminders_minutes": list(consultation.reminders), "agenda_freeze_hours": consultation.agenda_freeze_hours,
         "reschedule_reason": consultation.reschedule_reason, "cancel_reason": consultation.cancel_reason,
         "slots": slots, "invitees": invitees,
@@ -215,7 +214,7 @@ def _documents(consultation: Consultation) -> list[dict]:
     from portal.consultations import documents
 
     return [{"id": d.id, "kind": d.kind, "reference": d.reference, "language": d.language,
-             "issued_at": iso(d.issued_at), "sha256": d.sha256, "download": f"/api/v1/documents/{d.id}"}
+             "issued_at": answers.iso(d.issued_at), "sha256": d.sha256, "download": f"/api/v1/documents/{d.id}"}
             for d in documents.documents_of(current_user, consultation)]
 
 
@@ -240,7 +239,7 @@ def _start(value: str, field: str):
            "proposed to the invited organisations at once", scopes=WRITE, body=NEW, responses={201: ANSWER},
            errors=(403,), tag=TAG)
 def create_consultation():
-    data = _body()
+    data = answers.body()
     slots = [_start(s["start"], f"slots.{n}.start") for n, s in enumerate(data.get("slots", []))]
     agenda = [services.AgendaEntry(a["title_ko"], a["title_en"], a.get("request_id"))
               for a in data.get("agenda", [])]
@@ -263,13 +262,12 @@ def create_consultation():
                                     query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE})],
            responses={200: LIST}, errors=(422,), tag=TAG)
 def list_consultations():
-    from portal.api.views import _bounded_int, _choice
 
     query_ = services.visible(current_user)
-    status = _choice("status", STATUSES)
+    status = answers.choice_arg("status", STATUSES)
     if status:
         query_ = query_.where(Consultation.status == status)
-    found = db.session.scalars(query_.limit(_bounded_int("limit", MAX_PAGE, 1, MAX_PAGE))).all()
+    found = db.session.scalars(query_.limit(answers.int_arg("limit", MAX_PAGE, 1, MAX_PAGE))).all()
     return jsonify({"consultations": [represent(c) for c in found]})
 
 
@@ -288,7 +286,7 @@ def get_consultation(consultation_id: int):
            errors=(403, 409), tag=TAG)
 def choose(consultation_id: int):
     consultation = _load(consultation_id)
-    data = _body()
+    data = answers.body()
     if "counter" in data:
         counter = data["counter"]
         services.counter_propose(current_user, consultation, _start(counter["start"], "counter.start"),
@@ -304,7 +302,7 @@ def choose(consultation_id: int):
            body=SCHEDULE, responses={200: ANSWER}, errors=(403, 409), tag=TAG)
 def schedule(consultation_id: int):
     consultation = _load(consultation_id)
-    data = _body()
+    data = answers.body()
     start = _start(data["start"], "start") if "start" in data else None
     services.schedule(current_user, consultation, slot_id=data.get("slot"), start=start)
     return _answer(consultation)
@@ -316,7 +314,7 @@ def schedule(consultation_id: int):
            scopes=WRITE, body=RESCHEDULE, responses={200: ANSWER}, errors=(403, 409), tag=TAG)
 def reschedule(consultation_id: int):
     consultation = _load(consultation_id)
-    data = _body()
+    data = answers.body()
     services.reschedule(current_user, consultation, _start(data["start"], "start"), data["reason"])
     return _answer(consultation)
 
@@ -327,7 +325,7 @@ def reschedule(consultation_id: int):
            responses={200: ANSWER}, errors=(403, 409), tag=TAG)
 def cancel(consultation_id: int):
     consultation = _load(consultation_id)
-    services.cancel(current_user, consultation, _body()["reason"])
+    services.cancel(current_user, consultation, answers.body()["reason"])
     return _answer(consultation)
 
 
@@ -337,7 +335,7 @@ def cancel(consultation_id: int):
            responses={200: ANSWER}, errors=(409,), tag=TAG)
 def rsvp(consultation_id: int):
     consultation = _load(consultation_id)
-    data = _body()
+    data = answers.body()
     services.rsvp(current_user, consultation, data["response"], data.get("note", ""))
     return _answer(consultation)
 

@@ -17,10 +17,10 @@ from flask import abort, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.api import bp
+from portal.api import answers, bp
 from portal.api.schemas import MAX_INT, NULLABLE_TIME
 from portal.api.spec import english, header, operation, query
-from portal.api.views import _document, error, iso, pdf_answer
+from portal.api.validation import BadBody
 from portal.consultations import services as consultations
 from portal.core import policy
 from portal.core.exceptions import ValidationError
@@ -150,7 +150,7 @@ IF_MATCH = header("If-Match", {"type": "string", "maxLength": 100},
 def represent_item(item: ActionItem) -> dict:
     return {"id": item.id, "minutes": item.minutes_id, "section": item.section_id, "text_ko": item.text_ko,
             "text_en": item.text_en, "owner": item.owner_organisation.code, "owner_user": item.owner_user_id,
-            "due": item.due_on.isoformat(), "status": item.status, "status_changed_at": iso(item.status_changed_at),
+            "due": item.due_on.isoformat(), "status": item.status, "status_changed_at": answers.iso(item.status_changed_at),
             "status_changed_by": item.status_changed_by_id, "requests": [r.id for r in item.requests],
             "carried_to_agenda_item": item.carried_to_id}
 
@@ -171,16 +171,16 @@ def represent(minutes: Minutes) -> dict:
     } for a in minutes.attendance]
     return {"id": minutes.id, "consultation": minutes.consultation_id, "status": minutes.status,
             "version": minutes.version, "amends": minutes.amends_id, "revision": minutes.revision,
-            "etag": minutes.etag, "created_at": iso(minutes.created_at), "circulated_at": iso(minutes.circulated_at),
-            "comments_until": iso(minutes.comments_until), "approved_at": iso(minutes.approved_at),
-            "approved_by": minutes.approved_by_id, "published_at": iso(minutes.published_at),
-            "superseded_at": iso(minutes.superseded_at), "sections": sections, "attendance": attendance}
+            "etag": minutes.etag, "created_at": answers.iso(minutes.created_at), "circulated_at": answers.iso(minutes.circulated_at),
+            "comments_until": answers.iso(minutes.comments_until), "approved_at": answers.iso(minutes.approved_at),
+            "approved_by": minutes.approved_by_id, "published_at": answers.iso(minutes.published_at),
+            "superseded_at": answers.iso(minutes.superseded_at), "sections": sections, "attendance": attendance}
 
 
 def _answer(minutes: Minutes, status: int = 200):
     # The signed PDF of a published version (portal/minutes/pdf.py).
     # Every participant reads them, not only the issuer: each is downloaded through the minutes.
-    found = [_document(d, url_for("api.minutes_document", minutes_id=minutes.id, document_id=d.id))
+    found = [answers.document(d, url_for("api.minutes_document", minutes_id=minutes.id, document_id=d.id))
              for d in pdf.documents_of(minutes)]
     response = jsonify({"minutes": represent(minutes), "documents": found})
     response.status_code = status
@@ -191,7 +191,7 @@ def _answer(minutes: Minutes, status: int = 200):
 @bp.errorhandler(services.SectionConflict)
 def _section_conflict(exc: services.SectionConflict):
     minutes_id = request.view_args.get("minutes_id")
-    return error(409, "edit_conflict", exc.message, section=exc.section_id, current=exc.current, mine=exc.mine,
+    return answers.error(409, "edit_conflict", exc.message, section=exc.section_id, current=exc.current, mine=exc.mine,
                  etag=f'"minutes-{minutes_id}-r{exc.current_revision}"')
 
 
@@ -212,9 +212,7 @@ def _body(schema: dict) -> dict:
 
 
 def _bad_body():
-    from portal.api.views import _BadBody
-
-    raise _BadBody()
+    raise BadBody()
 
 
 def _int(data: dict, name: str) -> int | None:
@@ -245,7 +243,7 @@ class _PreconditionRequired(Exception):
 
 @bp.errorhandler(_PreconditionRequired)
 def _precondition_required(_exc):
-    return error(428, "precondition_required",
+    return answers.error(428, "precondition_required",
                  _("Send the ETag you read in If-Match, so that no edit is overwritten."))
 
 
@@ -273,7 +271,7 @@ def minutes_document(minutes_id: int, document_id: int):
     found = pdf.document_of(_load(minutes_id), document_id)
     if found is None:
         abort(404)
-    return pdf_answer(found)
+    return answers.pdf_answer(found)
 
 
 @bp.get(f"/minutes/{ID}")
@@ -359,7 +357,7 @@ def comment_minutes(minutes_id: int):
     return jsonify({"comment": {"id": row.id, "section": row.section_id, "version": row.version,
                                 "revision": row.revision, "author": row.author_id,
                                 "organisation": current_user.organisation.code, "text": row.text,
-                                "created_at": iso(row.created_at)}}), 201
+                                "created_at": answers.iso(row.created_at)}}), 201
 
 
 # --- Action items -----------------------------------------------------------------------------------------

@@ -11,20 +11,18 @@ import base64
 import binascii
 import hashlib
 import json
-from datetime import datetime
 
-from flask import Response, current_app, g, jsonify, render_template, request, url_for
+from flask import Response, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from portal.api import bp, schemas
+from portal.api import answers, bp, schemas
 from portal.api.models import IdempotentCreation
-from portal.api.validation import BadBody, EntriesRefused
-from portal.api.spec import ScopeMissing, english, header, in_language, openapi_document, operation, query
-from portal.core import audit, clock, input as reader, documents, policy, transaction
-from portal.core.exceptions import Conflict, DomainError, NotFound, ValidationError
+from portal.api.spec import english, header, in_language, openapi_document, operation, query
+from portal.core import clock, input as reader, documents, policy, transaction
+from portal.core.exceptions import ValidationError
 from portal.core.pagination import keyset_page
 from portal.extensions import db, limiter
 from portal.i18n import Number
@@ -38,85 +36,7 @@ MAX_ITEMS_PAGE = 1000
 MAX_IDEMPOTENCY_KEY = 200
 
 
-# --- Errors ----------------------------------------------------------------------------------------------
-
-def error(status: int, code: str, message, **extra):
-    return jsonify({"error": code, "message": str(message), **extra}), status
-
-
-@bp.errorhandler(ValidationError)
-def _invalid(exc: ValidationError):
-    extra = {"field": _FIELD_NAMES.get(exc.field, exc.field)}
-    if isinstance(exc, EntriesRefused):
-        extra["items"] = [{"index": index, "message": message} for index, message in exc.entries]
-    if isinstance(exc, services.ItemsRefused):
-        extra["items"] = [{"index": e.line, "message": str(e.message)} for e in exc.errors[:1000]]
-    return error(422, "validation_error", exc.message, **extra)
-
-
-@bp.errorhandler(Conflict)
-def _conflict(exc: Conflict):
-    return error(409, "conflict", exc.message)
-
-
-@bp.errorhandler(NotFound)
-def _not_found(_exc: NotFound):
-    # Byte for byte the answer to another organisation's object (portal.errors): one text, no incident.
-    from portal.errors import error_response
-
-    return error_response(404)
-
-
-@bp.errorhandler(ScopeMissing)
-def _scope_missing(exc: ScopeMissing):
-    # Audited like any other refusal (see portal.errors).
-    details = {"scope": list(exc.scopes), "endpoint": request.endpoint, "method": request.method}
-    transaction.after(lambda: audit.record("access.denied", details=details))
-    return error(403, "insufficient_scope", _("This token does not have the scope needed: %(scopes)s.",
-                                              scopes=" or ".join(exc.scopes)))
-
-
-@bp.errorhandler(DomainError)
-def _refused(exc: DomainError):
-    return error(422, "refused", exc.message)
-
-
-# The services name form fields; the API names its own.
-_FIELD_NAMES = {"platform_id": "platform", "legal_basis_id": "legal_basis", "after": "cursor"}
-
-
-def _body() -> dict:
-    """The JSON body, already validated against the operation's schema and read (portal.api.validation)."""
-    return g.api_body
-
-
-@bp.errorhandler(BadBody)
-def _bad_body(_exc):
-    return error(400, "bad_request", _("Send a JSON object (Content-Type: application/json)."))
-
-
-def _text(data: dict, name: str, required: bool = False) -> str | None:
-    value = data.get(name)
-    if value is None:
-        if required:
-            raise ValidationError(name, _("This field is required."))
-        return None
-    if not isinstance(value, str):
-        raise ValidationError(name, _("This field must be text."))
-    return value
-
-
-def _moment(value: str | None, name: str) -> datetime | None:
-    if value is None:
-        return None
-    return reader.moment(value, field=name)
-
-
 # --- Representations ---------------------------------------------------------------------------------------
-
-def iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(clock.UTC).isoformat().replace("+00:00", "Z") if moment else None
-
 
 def _organisation(org) -> dict:
     return {"code": org.code, "name_ko": org.name_ko, "name_en": org.name_en}
@@ -125,7 +45,7 @@ def _organisation(org) -> dict:
 def represent(req: Request) -> dict:
     deadline = None
     if req.deadline is not None:
-        deadline = {"utc": iso(req.deadline), "kst": req.deadline.astimezone(clock.KST).isoformat(),
+        deadline = {"utc": answers.iso(req.deadline), "kst": req.deadline.astimezone(clock.KST).isoformat(),
                     "reason": req.deadline_reason, "hours": req.deadline_hours,
                     "working_days": req.deadline_working_days, "overdue": req.is_overdue}
     return {
@@ -135,34 +55,16 @@ def represent(req: Request) -> dict:
         "legal_basis": req.legal_basis.code if req.legal_basis else None,
         "legal_basis_text": req.legal_basis_text, "summary_ko": req.summary_ko, "summary_en": req.summary_en,
         "item_count": req.item_count, "deadline": deadline,
-        "created_at": iso(req.created_at), "updated_at": iso(req.updated_at),
-        "submitted_at": iso(req.submitted_at), "issued_at": iso(req.issued_at),
-        "acknowledged_at": iso(req.acknowledged_at), "responded_at": iso(req.responded_at),
-        "closed_at": iso(req.closed_at), "withdrawn_at": iso(req.withdrawn_at),
+        "created_at": answers.iso(req.created_at), "updated_at": answers.iso(req.updated_at),
+        "submitted_at": answers.iso(req.submitted_at), "issued_at": answers.iso(req.issued_at),
+        "acknowledged_at": answers.iso(req.acknowledged_at), "responded_at": answers.iso(req.responded_at),
+        "closed_at": answers.iso(req.closed_at), "withdrawn_at": answers.iso(req.withdrawn_at),
     }
 
 
 def _item(row) -> dict:
     return {"id": row.id, "position": row.position, "url": row.url, "sha256": row.sha256, "md5": row.md5,
             "pdq": row.pdq, "note": row.note, "outcome": row.outcome, "decline_reason": row.decline_reason}
-
-
-def _document(document, download: str | None = None) -> dict:
-    """A document as the API lists it; `download` where it is reached otherwise than by its organisations."""
-    return {"id": document.id, "kind": document.kind, "reference": document.reference, "title": document.title,
-            "issued_at": iso(document.issued_at), "sha256": document.sha256, "size": document.size,
-            "download": download or url_for("api.document", document_id=document.id)}
-
-
-def pdf_answer(document):
-    """The stored bytes of `document`, as issued, its download audited."""
-    data = documents.read_document(document)
-    documents.record_download(current_user, document)
-    response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="document-{document.id}.pdf"'
-    response.headers["ETag"] = f'"{document.sha256}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _load(request_id: int) -> Request:
@@ -190,22 +92,6 @@ def _cursor_decode(cursor: str | None) -> str | None:
         return after
     except (binascii.Error, UnicodeDecodeError, ValueError, reader.InputError):
         raise ValidationError("cursor", _("This page link is not valid.")) from None
-
-
-def _bounded_int(name: str, default: int, low: int, high: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    return reader.integer(raw, field=name, low=low, high=high)
-
-
-def _choice(name: str, values) -> str | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return None
-    if raw not in values:
-        raise ValidationError(name, _("This value is not one of the choices."))
-    return raw
 
 
 LIST_STATUSES = ("open", "all", *(s for s in STATUSES if s not in UNISSUED))
@@ -247,13 +133,13 @@ def list_requests():
     if overdue not in ("true", "false"):
         raise ValidationError("overdue", _("Give true or false."))
     filters = services.Filters(
-        status=_choice("status", LIST_STATUSES) or "open",
-        request_type=_choice("type", services.TYPES), priority=_choice("priority", services.PRIORITIES),
-        category=_choice("category", services.CATEGORIES), overdue=overdue == "true",
-        updated_since=_moment(request.args.get("updated_since"), "updated_since"),
+        status=answers.choice_arg("status", LIST_STATUSES) or "open",
+        request_type=answers.choice_arg("type", services.TYPES), priority=answers.choice_arg("priority", services.PRIORITIES),
+        category=answers.choice_arg("category", services.CATEGORIES), overdue=overdue == "true",
+        updated_since=answers.moment(request.args.get("updated_since"), "updated_since"),
     )
     page = services.list_requests(current_user, filters, after=_cursor_decode(request.args.get("cursor")),
-                                  limit=_bounded_int("limit", services.PAGE_SIZE, 1, MAX_PAGE))
+                                  limit=answers.int_arg("limit", services.PAGE_SIZE, 1, MAX_PAGE))
     return jsonify({"requests": [represent(req) for req in page.requests],
                     "next_cursor": _cursor_encode(page.next_after)})
 
@@ -269,14 +155,14 @@ def list_requests():
 )
 def get_request(request_id: int):
     req = _load(request_id)
-    after = _bounded_int("items_after", 0, 0, 2147483647)
-    limit = _bounded_int("items_limit", MAX_ITEMS_PAGE, 1, MAX_ITEMS_PAGE)
+    after = answers.int_arg("items_after", 0, 0, 2147483647)
+    limit = answers.int_arg("items_limit", MAX_ITEMS_PAGE, 1, MAX_ITEMS_PAGE)
     services.record_view(current_user, req)
     page = keyset_page(services.item_rows(req, after, limit + 1), limit, key=lambda row: row.position)
     found = notices.documents_of(current_user, req)
     return jsonify({"request": represent(req), "items": [_item(row) for row in page.items],
                     "next_items_cursor": page.next_key,
-                    "documents": [_document(d) for d in found]})
+                    "documents": [answers.document(d) for d in found]})
 
 
 # --- Requests: drafting and issuing (agencies) -------------------------------------------------------------
@@ -304,7 +190,7 @@ def create_request():
         remembered = _remembered(key)
         if remembered is not None:
             return remembered
-    data = _body()
+    data = answers.body()
     fields = _draft_fields(data)
     records = data.get("items", [])
     if not isinstance(records, list):
@@ -336,30 +222,30 @@ def _remembered(key: str):
     if row is None:
         return None
     if row.body_hash != _body_hash(request.get_data()):
-        return error(409, "idempotency_key_reused",
+        return answers.error(409, "idempotency_key_reused",
                      _("This Idempotency-Key was used with another body; use a new key for a new request."))
     return Response(row.response, status=row.status_code, mimetype="application/json",
                     headers={"Idempotent-Replayed": "true"})
 
 
 def _draft_fields(data: dict) -> dict:
-    platform_code = _text(data, "platform", required=True)
+    platform_code = answers.text(data, "platform", required=True)
     platform = next((p for p in services.platforms() if p.code == platform_code), None)
-    basis_code = _text(data, "legal_basis")
+    basis_code = answers.text(data, "legal_basis")
     basis = next((b for b in services.legal_bases() if b.code == basis_code), None) if basis_code else None
     if basis_code and basis is None:
         raise ValidationError("legal_basis", _("Choose a legal basis from the list."))
     return {
         "platform_id": platform.id if platform else None,
-        "request_type": _text(data, "request_type"), "category": _text(data, "category"),
-        "priority": _text(data, "priority"),
-        "legal_basis_id": basis.id if basis else None, "legal_basis_text": _text(data, "legal_basis_text") or "",
-        "summary_ko": _text(data, "summary_ko"), "summary_en": _text(data, "summary_en"),
+        "request_type": answers.text(data, "request_type"), "category": answers.text(data, "category"),
+        "priority": answers.text(data, "priority"),
+        "legal_basis_id": basis.id if basis else None, "legal_basis_text": answers.text(data, "legal_basis_text") or "",
+        "summary_ko": answers.text(data, "summary_ko"), "summary_en": answers.text(data, "summary_en"),
     }
 
 
 def _reason(required: bool = True) -> str | None:
-    return _text(_body(), "reason", required=required)
+    return answers.text(answers.body(), "reason", required=required)
 
 
 @bp.post(f"/requests/{ID}/submit")
@@ -428,7 +314,7 @@ def acknowledge(request_id: int):
            responses={200: schemas.OUTCOMES_SET}, errors=(409,))
 def set_outcomes(request_id: int):
     req = _load(request_id)
-    entries = _body().get("outcomes")
+    entries = answers.body().get("outcomes")
     if not isinstance(entries, list) or not entries or len(entries) > urls.MAX_ITEMS:
         raise ValidationError("outcomes", _("Give between 1 and %(max)s outcomes.", max=Number(urls.MAX_ITEMS)))
     groups: dict[tuple[str, str | None], list[int]] = {}
@@ -464,18 +350,18 @@ def respond(request_id: int):
            responses={201: schemas.EXTENSION}, errors=(409,))
 def ask_extension(request_id: int):
     req = _load(request_id)
-    data = _body()
-    extension = services.request_extension(current_user, req, _text(data, "reason", required=True),
-                                           _moment(_text(data, "requested_until"), "requested_until"))
+    data = answers.body()
+    extension = services.request_extension(current_user, req, answers.text(data, "reason", required=True),
+                                           answers.moment(answers.text(data, "requested_until"), "requested_until"))
     return jsonify({"id": extension.id, "status": extension.status, "reason": extension.reason,
-                    "requested_until": iso(extension.requested_until), "created_at": iso(extension.created_at)}), 201
+                    "requested_until": answers.iso(extension.requested_until), "created_at": answers.iso(extension.created_at)}), 201
 
 
 # --- Messages -------------------------------------------------------------------------------------------
 
 def _message(message) -> dict:
     return {"id": message.id, "organisation": message.author.organisation.code, "author": message.author.name,
-            "body": message.body, "created_at": iso(message.created_at)}
+            "body": message.body, "created_at": answers.iso(message.created_at)}
 
 
 @bp.get(f"/requests/{ID}/messages")
@@ -492,7 +378,7 @@ def list_messages(request_id: int):
            responses={201: schemas.MESSAGE}, errors=(409,))
 def post_message(request_id: int):
     req = _load(request_id)
-    message = services.post_message(current_user, req, _text(_body(), "body", required=True))
+    message = services.post_message(current_user, req, answers.text(answers.body(), "body", required=True))
     return jsonify(_message(message)), 201
 
 
@@ -503,7 +389,7 @@ def post_message(request_id: int):
 @operation("The stored PDF of an issued document, byte for byte", scopes=READ, tag="documents",
            content_type="application/pdf", responses={200: {"type": "string", "format": "binary"}})
 def document(document_id: int):
-    return pdf_answer(documents.get_document(current_user, document_id))
+    return answers.pdf_answer(documents.get_document(current_user, document_id))
 
 
 def _verify_rate() -> str:
@@ -527,7 +413,7 @@ def verify():
     documents.record_verification(result, "api")
     return jsonify({"authentic": True, "document": {
         "kind": result.kind.code, "reference": result.reference, "issuer_ko": result.issuer_ko,
-        "issuer_en": result.issuer_en, "issued_at": iso(result.issued_at), "sha256": result.sha256,
+        "issuer_en": result.issuer_en, "issued_at": answers.iso(result.issued_at), "sha256": result.sha256,
         "signer_fingerprint": result.signer_fingerprint, "replaced": result.replaced_by is not None}})
 
 
