@@ -76,6 +76,7 @@ def generate(requests: int, items: int, seed: int = 7) -> dict:
             "legal_basis_text": "Benchmark", "summary_ko": "벤치마크 요청", "summary_en": "Benchmark request",
             "status": status, "is_open": status in OPEN, "drafted_by_id": officer.id, "approved_by_id": officer.id,
             "created_at": issued, "updated_at": issued, "submitted_at": issued, "issued_at": issued,
+            "notice_ready_at": issued,  # the platform sees a request once its notice exists
             "deadline": deadline, "deadline_start": issued, "deadline_reason": "issued", "deadline_hours": hours,
             "remind_at": deadline - timedelta(hours=hours / 4), "very_overdue_from": deadline + timedelta(hours=hours),
             "item_count": 0,
