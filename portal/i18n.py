@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from babel.numbers import format_decimal
-from flask import current_app, has_app_context, request, session
+from flask import current_app, g, has_app_context, request, session
 from flask_babel import get_locale, get_translations
 from flask_login import current_user
 from jinja2 import pass_context
@@ -53,7 +53,11 @@ def current_language() -> str:
 
 
 def viewer_zone() -> str:
-    return select_timezone()
+    """The viewer's zone, looked up once per request (a list formats hundreds of times with it)."""
+    zone = g.get("_viewer_zone")
+    if zone is None:
+        zone = g._viewer_zone = select_timezone()
+    return zone
 
 
 def moment(value) -> str:

@@ -1,4 +1,5 @@
 """Names of request types, categories, priorities, statuses and outcomes as users read them."""
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -78,8 +79,17 @@ def draft_name(number: int) -> str:
     return _("Draft %(number)s", number=number)
 
 
+# Translated names by language: a list page names each row's type, category, priority and status.
+_NAMED: dict[tuple[str, int, object], str] = {}
+
+
 def _label(labels: dict, key) -> str:
-    return str(labels.get(key, key or ""))
+    if key not in labels:  # an unknown code is shown as it is (and never cached)
+        return key or ""
+    named = (str(get_locale()), id(labels), key)
+    if named not in _NAMED:
+        _NAMED[named] = str(labels[key])
+    return _NAMED[named]
 
 
 def type_name(value) -> str:

@@ -79,19 +79,20 @@ document.addEventListener("DOMContentLoaded", () => {
     toggle();
   });
 
-  // Deadline countdowns: the server renders the text; this keeps it current. Labels come translated
-  // in data attributes ("{span}" is replaced).
+  // Deadline countdowns: the server renders the text; this keeps it current. The words come translated
+  // once per page in data attributes of <body> ("{span}", "{days}", ... are replaced).
   const countdowns = document.querySelectorAll(".portal-countdown[data-deadline]");
-  const span = (ms, el) => {
+  const words = document.body.dataset;
+  const span = (ms) => {
     const minutes = Math.floor(Math.abs(ms) / 60000);
     const days = Math.floor(minutes / 1440), hours = Math.floor((minutes % 1440) / 60), mins = minutes % 60;
-    const label = days ? el.dataset.labelDaysHours : el.dataset.labelHoursMinutes;
+    const label = days ? words.labelDaysHours : words.labelHoursMinutes;
     return label.replace("{days}", days).replace("{hours}", hours).replace("{minutes}", mins);
   };
   const refresh = () => countdowns.forEach((el) => {
     const ms = new Date(el.dataset.deadline).getTime() - Date.now();
-    const label = ms >= 0 ? el.dataset.labelLeft : el.dataset.labelOverdue;
-    el.textContent = label.replace("{span}", span(ms, el));
+    const label = ms >= 0 ? words.labelLeft : words.labelOverdue;
+    el.textContent = label.replace("{span}", span(ms));
   });
   if (countdowns.length) setInterval(refresh, 30000);
 });
