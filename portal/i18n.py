@@ -86,7 +86,9 @@ class Number(int):
     Messages take it as `%(num)s`: with `%(num)d` Python would print the bare digits."""
 
     def __str__(self) -> str:
-        if not has_app_context():
+        # Below a thousand there is nothing to group (Korean and English write the same digits): most
+        # counts of a page are, and Babel's formatting costs more than the rest of their row.
+        if -1000 < self < 1000 or not has_app_context():
             return int.__str__(self)
         return format_decimal(int(self), locale=current_language())
 

@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 import holidays
+from flask_babel import get_translations
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -173,16 +174,19 @@ def countdown(req, now: datetime | None = None) -> str:
     left = remaining(req, now)
     if left is None:
         return ""
-    span = _span(abs(left))
+    # One look-up of the catalogue for the three messages (a list shows a countdown on every row).
+    translations = get_translations()
+    span = _span(abs(left), translations)
     if left.total_seconds() >= 0:
-        return _("%(span)s left", span=span)
-    return _("overdue by %(span)s", span=span)
+        return translations.ugettext("%(span)s left") % {"span": span}
+    return translations.ugettext("overdue by %(span)s") % {"span": span}
 
 
-def _span(delta: timedelta) -> str:
+def _span(delta: timedelta, translations) -> str:
     minutes = int(delta.total_seconds() // 60)
     days, rest = divmod(minutes, 24 * 60)
     hours, minutes = divmod(rest, 60)
     if days:
-        return ngettext("%(num)s day", "%(num)s days", days) + " " + _("%(hours)d h", hours=hours)
-    return _("%(hours)d h %(minutes)d min", hours=hours, minutes=minutes)
+        return (translations.ungettext("%(num)s day", "%(num)s days", days) % {"num": days} + " "
+                + translations.ugettext("%(hours)d h") % {"hours": hours})
+    return translations.ugettext("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": minutes}
