@@ -172,6 +172,8 @@ class Request(db.Model):
         Index("ix_requests_open_deadline", "is_open", "deadline"),
         Index("ix_requests_open_remind_at", "is_open", "remind_at"),
         Index("ix_requests_open_very_overdue_from", "is_open", "very_overdue_from"),
+        # The reports: a period is a range of issue times (portal/reports/measures.in_period).
+        Index("ix_requests_issued_at", "issued_at"),
     )
 
     @property
