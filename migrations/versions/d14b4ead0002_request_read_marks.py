@@ -1,5 +1,6 @@
 """read marks of request threads: request_reads, and request_messages.recipient_organisation_id (the other
-side), so the dashboards count unread messages with one index range
+side), so the dashboards count unread messages with one index range; requests indexed by who drafted and
+who issued them (the requests a regulator follows)
 
 Revision ID: d14b4ead0002
 Revises: d14a1e5d0001
@@ -34,6 +35,10 @@ def upgrade():
         batch_op.create_index('ix_request_messages_recipient_request',
                               ['recipient_organisation_id', 'request_id', 'id'], unique=False)
 
+    with op.batch_alter_table('requests', schema=None) as batch_op:
+        batch_op.create_index('ix_requests_drafted_by', ['drafted_by_id'], unique=False)
+        batch_op.create_index('ix_requests_approved_by', ['approved_by_id'], unique=False)
+
     op.create_table('request_reads',
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('request_id', sa.Integer(), nullable=False),
@@ -47,6 +52,9 @@ def upgrade():
 
 def downgrade():
     op.drop_table('request_reads')
+    with op.batch_alter_table('requests', schema=None) as batch_op:
+        batch_op.drop_index('ix_requests_approved_by')
+        batch_op.drop_index('ix_requests_drafted_by')
     with op.batch_alter_table('request_messages', schema=None) as batch_op:
         batch_op.drop_index('ix_request_messages_recipient_request')
         batch_op.drop_constraint(batch_op.f('fk_request_messages_recipient_organisation_id_organisations'),

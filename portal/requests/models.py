@@ -174,6 +174,9 @@ class Request(db.Model):
         Index("ix_requests_open_very_overdue_from", "is_open", "very_overdue_from"),
         # The reports: a period is a range of issue times (portal/reports/measures.in_period).
         Index("ix_requests_issued_at", "issued_at"),
+        # The requests a regulator follows (drafted or issued): their unread messages (services/reads).
+        Index("ix_requests_drafted_by", "drafted_by_id"),
+        Index("ix_requests_approved_by", "approved_by_id"),
     )
 
     @property
