@@ -480,7 +480,8 @@ def _show(req: Request, *, outcome_form: OutcomeForm | None = None, selected: fr
     user = current_user
     return render_template(
         "requests/detail.html", req=req, items=items, more=more, after=after, earlier=earlier,
-        history=services.history(user, req), messages=services.messages(req) if thread is None else thread, notes=services.notes(user, req),
+        history=services.history(user, req), notes=services.notes(user, req),
+        messages=services.messages(req) if thread is None else thread,
         attachments=services.attachments_of(req), extensions=services.extensions_of(req),
         outcome_counts=services.outcome_counts(req), actions=services.allowed_actions(req),
         documents=notices.documents_of(user, req), **_consultations_of(user, req),

@@ -15,6 +15,7 @@ from sqlalchemy import and_, case, or_, select
 
 from portal.accounts.models import User
 from portal.core import clock, transaction
+from portal.core.database import insert_or_update
 from portal.extensions import db
 from portal.requests.models import Request, RequestMessage, RequestRead
 
@@ -35,12 +36,8 @@ def mark_read(user: User, req: Request, messages: list[RequestMessage]) -> None:
 
 
 def _advance(user_id: int, request_id: int, message_id: int, at) -> None:
-    if db.session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
-    statement = upsert(RequestRead).values(user_id=user_id, request_id=request_id,
-                                           last_read_message_id=message_id, read_at=at)
+    statement = insert_or_update(RequestRead, db.session).values(
+        user_id=user_id, request_id=request_id, last_read_message_id=message_id, read_at=at)
     newer = statement.excluded.last_read_message_id > RequestRead.last_read_message_id
     db.session.execute(statement.on_conflict_do_update(
         index_elements=[RequestRead.user_id, RequestRead.request_id],
