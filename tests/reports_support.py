@@ -17,11 +17,12 @@ def kst(*parts) -> datetime:
 
 def shaped(make, parties, *, issued: datetime, status: str = "issued", acknowledged: datetime | None = None,
            outcomes: list[tuple[str | None, datetime | None]] | None = None, deadline: datetime | None = None,
-           very_overdue_from: datetime | None = None, extension: str | None = None) -> int:
+           very_overdue_from: datetime | None = None, extension: str | None = None,
+           request_type: str = "removal") -> int:
     """A request of `parties` in `status` with the given times; `outcomes` one (outcome, at) per item."""
     outcomes = outcomes or [(None, None)]
     urls = tuple(f"https://example.com/{i}-{datetime.now().timestamp()}" for i in range(len(outcomes)))
-    request_id = make.request(parties, status, urls=urls)
+    request_id = make.request(parties, status, urls=urls, request_type=request_type)
     deadline = deadline or issued + timedelta(hours=72)
     with make.app.app_context():
         req = db.session.get(Request, request_id)

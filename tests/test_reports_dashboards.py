@@ -36,7 +36,8 @@ def test_officer_counts(app, make):
         db.session.commit()
     _deadlines(make, parties)
     counts = _counts(app, parties.officer.id)
-    assert counts == {"my_drafts": 2, "sent_back": 1, "my_awaiting_approval": 1, "due_24h": 1, "overdue": 1}
+    assert counts == {"my_drafts": 2, "sent_back": 1, "my_awaiting_approval": 1, "due_24h": 1, "overdue": 1,
+                      "unread_messages": 0}
 
 
 def test_supervisor_counts(app, make):
@@ -59,7 +60,7 @@ def test_platform_counts_only_its_own(app, make):
     shaped(make, parties, issued=issued, status="responded_partly", acknowledged=issued,
            outcomes=[("removed", issued), ("needs_information", issued)], deadline=NOW + timedelta(days=3))
     counts = _counts(app, parties.agent.id)
-    assert counts == {"new": 3, "due_24h": 1, "overdue": 1, "needs_information": 1}
+    assert counts == {"new": 3, "due_24h": 1, "overdue": 1, "needs_information": 1, "unread_messages": 0}
 
 
 def test_home_page_shows_the_counts(client, auth, make):

@@ -56,6 +56,12 @@ def test_period_is_half_open_in_kst():
         date(2026, 11, 15), date(2026, 12, 1), date(2027, 1, 1)]
 
 
+def test_time_to_act_bins_count_by_lower_edge():
+    # Bins [0, 6), [6, 24), [24, 72), [72, 168), [168, ...): an edge belongs to the bin it opens.
+    assert measures.binned([0, 5.99, 6, 23.9, 24, 72, 167.9, 168, 500]) == [2, 2, 1, 2, 2]
+    assert measures.binned([]) == [0, 0, 0, 0, 0]
+
+
 # --- Measures over data -------------------------------------------------------------------------------------
 
 def _card(app, period=NOVEMBER, now=NOW, platform=None):
@@ -217,3 +223,33 @@ def test_scorecard_follows_the_clock_when_now_is_not_given(app, make):
     with time_machine.travel(kst(2026, 11, 21, 0, 0), tick=False):
         with app.test_request_context():
             assert measures.scorecard(NOVEMBER, [parties.platform])[0].counts["overdue_now"] == 1
+
+
+def test_requests_per_month_by_type_in_kst_months(app, make):
+    parties, other = make.parties(), make.parties()
+    shaped(make, parties, issued=kst(2026, 10, 31, 23, 59, 59), request_type="blocking")    # before the period
+    shaped(make, parties, issued=kst(2026, 11, 1, 0, 0), request_type="blocking")
+    shaped(make, parties, issued=kst(2026, 11, 30, 23, 59, 59), request_type="removal")
+    shaped(make, other, issued=kst(2026, 11, 15, 9, 0), request_type="removal")
+    shaped(make, parties, issued=kst(2026, 11, 15, 9, 0), request_type="information", status="withdrawn")
+    shaped(make, parties, issued=kst(2026, 12, 1, 0, 0), request_type="preservation")      # December in KST
+    shaped(make, parties, issued=kst(2026, 12, 31, 23, 59, 59), request_type="information")
+    period = Period(date(2026, 11, 1), date(2027, 1, 1))
+    with app.test_request_context():
+        months = measures.requests_per_month_by_type(period)
+        only = measures.requests_per_month_by_type(period, [other.platform])
+    assert months == [
+        {"month": "2026-11", "counts": {"removal": 2, "blocking": 1, "preservation": 0, "information": 0}},
+        {"month": "2026-12", "counts": {"removal": 0, "blocking": 0, "preservation": 1, "information": 1}}]
+    assert [m["counts"]["removal"] for m in only] == [1, 0]
+    card = _card(app, period)[parties.platform]
+    assert card.types == {"removal": 1, "blocking": 1, "preservation": 1, "information": 1}
+
+
+def test_time_to_act_distribution_of_a_platform(app, make):
+    parties = make.parties()
+    issued = kst(2026, 11, 10, 9, 0)
+    for hours in (1, 6, 30, 100, 200, 300):
+        shaped(make, parties, issued=issued, status="responded_fully", outcomes=[("removed", issued + timedelta(hours=hours))])
+    shaped(make, parties, issued=issued, status="acknowledged", acknowledged=issued)  # not acted: not counted
+    assert _card(app)[parties.platform].hours_to_act_binned == [1, 1, 1, 1, 2]

@@ -56,6 +56,17 @@ def test_numbers_stay_numbers_and_formulas_are_neutralised(client, auth, data):
     assert ours[header.index("기한 내 조치 / Acted within deadline")] == "4"
 
 
+def test_csv_counts_requests_by_type_and_time_to_act(client, auth, data):
+    auth.as_role("secretariat")
+    rows = _rows(client.get("/reports/transparency.csv", query_string=PERIOD).data)
+    header = rows[0]
+    ours = next(r for r in rows[1:-1] if r[header.index("접수 요청 / Requests received")] == "5")
+    by_type = [ours[header.index(f"유형: {ko} / Type: {en}")] for ko, en in transparency.TYPE_NAMES.values()]
+    assert by_type == ["5", "0", "0", "0"]
+    binned = [ours[header.index(f"조치 시간 {ko} / Acted in {en}")] for _key, ko, en in transparency.ACT_BIN_NAMES]
+    assert binned == ["4", "0", "0", "0", "1"]  # acted at 1, 2, 3, 4 and 200 hours
+
+
 def test_neutralise_keeps_negative_numbers_as_numbers():
     assert transparency.neutralise(-3) == -3 and transparency.neutralise(0.25) == 0.25
     assert transparency.neutralise("-3") == "'-3" and transparency.neutralise("@x") == "'@x"

@@ -32,3 +32,13 @@ class UTCDateTime(TypeDecorator):
 def one_of(column: str, values) -> str:
     """The SQL of a CHECK constraint that keeps `column` within `values` (a domain's fixed vocabulary)."""
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def insert_or_update(model, session):
+    """An INSERT of `model` that can say what to do ON CONFLICT (`on_conflict_do_update`), in the dialect of
+    the database `session` uses (SQLite or PostgreSQL, the two the portal runs on)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model)

@@ -50,16 +50,50 @@ def share_within_deadline(rows: list[dict]) -> Markup:
         return _svg(figure)
 
 
-def hours_to_act(rows: list[dict]) -> Markup:
-    """Median and 90th percentile hours to act per platform."""
+def _columns(width: float = 6.5):
+    """A figure of vertical bars: (figure, axes)."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, 2.8))
+    return figure, figure.add_subplot()
+
+
+TYPE_COLOURS = ("#256ef4", "#f0a030", "#3aa675", "#9b59b6")
+
+
+def requests_per_month(months: list[dict], names: dict[str, tuple[str, str]]) -> Markup:
+    """Requests issued per KST month, stacked by type (`names`: type -> (Korean, English))."""
     import matplotlib
 
-    shown = [r for r in rows if r["median_hours_to_act"] is not None]
     with matplotlib.rc_context(RC):
-        figure, ax = _bars(len(shown))
-        names = [r["platform"] for r in shown]
-        ax.barh(names, [r["p90_hours_to_act"] or 0 for r in shown], color="#b1cefb", label="90% / p90")
-        ax.barh(names, [r["median_hours_to_act"] for r in shown], color="#256ef4", label="중앙값 / median")
-        ax.set_xlabel("조치 시간(시간) / Hours to act")
-        ax.legend()
+        figure, ax = _columns(4.4)  # the legend beside it takes the rest of the page's width
+        labels = [m["month"] for m in months]
+        bottom = [0] * len(months)
+        for (kind, (ko, en)), colour in zip(names.items(), TYPE_COLOURS):
+            heights = [m["counts"][kind] for m in months]
+            ax.bar(labels, heights, bottom=bottom, color=colour, width=0.6, label=f"{ko} / {en}")
+            bottom = [b + h for b, h in zip(bottom, heights)]
+        ax.set_ylabel("요청 수 / Requests")
+        ax.set_xlabel("발행 월(KST) / Month of issue (KST)")
+        ax.yaxis.get_major_locator().set_params(integer=True)
+        ax.tick_params(axis="x", labelrotation=45 if len(months) > 6 else 0)
+        pad = max(0.0, (4 - len(months)) / 2)  # a period of one month keeps a bar of ordinary width
+        ax.set_xlim(-0.6 - pad, len(months) - 0.4 + pad)
+        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1))
+        return _svg(figure)
+
+
+def act_distribution(bins: list[tuple[str, str, str]], counts: list[int]) -> Markup:
+    """The time-to-act distribution: requests acted on per bin of hours (`bins`: (key, Korean, English))."""
+    import matplotlib
+
+    with matplotlib.rc_context(RC):
+        figure, ax = _columns()
+        labels = [f"{ko}\n{en}" for _key, ko, en in bins]
+        bars = ax.bar(labels, counts, color="#256ef4")
+        ax.bar_label(bars, labels=[str(n) for n in counts])
+        ax.set_ylabel("조치 완료 요청 수 / Requests acted on")
+        ax.set_xlabel("발행부터 조치까지 걸린 시간 / Time from issue to action")
+        ax.yaxis.get_major_locator().set_params(integer=True)
+        ax.margins(y=0.15)
         return _svg(figure)

@@ -37,6 +37,7 @@ LABELS = {
     "due_24h": _l("Due in the next 24 hours"),
     "overdue": _l("Overdue"),
     "needs_information": _l("Needing information"),
+    "unread_messages": _l("With unread messages"),
     "upcoming_consultations": _l("Upcoming consultations"),
 }
 
@@ -77,6 +78,14 @@ def _deadline_counts(user, now: datetime) -> list[Count]:
     ]
 
 
+def _unread(user) -> Count:
+    """Requests with messages from the other side newer than the user's read mark (requests.services.reads)."""
+    from portal.requests.services.reads import unread_request_ids
+
+    return Count("unread_messages", _count(unread_request_ids(user)),
+                 url_for("requests.index", unread="y", status="all"))
+
+
 def _officer(user, now: datetime) -> list[Count]:
     mine = select(Request.id).where(Request.agency_id == user.organisation_id, Request.drafted_by_id == user.id)
     return [
@@ -87,6 +96,7 @@ def _officer(user, now: datetime) -> list[Count]:
         Count("my_awaiting_approval", _count(mine.where(Request.status == AWAITING_APPROVAL)),
               url_for("requests.index")),
         *_deadline_counts(user, now),
+        _unread(user),
     ]
 
 
@@ -102,6 +112,7 @@ def _supervisor(user, now: datetime) -> list[Count]:
               url_for("requests.index")),
         Count("extensions_to_decide", _count(pending), url_for("requests.index")),
         *_deadline_counts(user, now),
+        _unread(user),  # of the requests they issued: they hear of those messages by e-mail too
     ]
 
 
@@ -113,6 +124,7 @@ def _platform(user, now: datetime) -> list[Count]:
         Count("new", _count(own.where(Request.status == ISSUED)), url_for("requests.index", status=ISSUED)),
         *_deadline_counts(user, now),
         Count("needs_information", _count(needing), url_for("requests.index", status="responded_partly")),
+        _unread(user),
     ]
 
 

@@ -28,6 +28,10 @@ EXPLANATIONS = [
     (_l("Median and 90th percentile"), _l("The median is the middle value: half the requests took less time. "
                                           "The 90th percentile is the time nine requests in ten stayed under "
                                           "(linear interpolation between the nearest values).")),
+    (_l("Time-to-act distribution"), _l("The transparency report counts the requests acted on by how long "
+                                        "they took: under 6 hours, 6 to 24 hours, 1 to 3 days, 3 to 7 days, and "
+                                        "7 days or more. A request that took exactly 24 hours counts in 1 to 3 "
+                                        "days.")),
     (_l("Deadline in force"), _l("The request's deadline as it stands: the one computed from the deadline "
                                  "policy when it was issued, or the new one set by an extension granted or "
                                  "when the request was reopened.")),

@@ -22,6 +22,7 @@ request belongs to the next time they are read.
 """
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -37,6 +38,7 @@ from portal.requests.models import (
     FINAL_OUTCOMES,
     OPEN,
     OUTCOMES,
+    TYPES,
     WITHDRAWN,
     ExtensionRequest,
     Request,
@@ -44,6 +46,9 @@ from portal.requests.models import (
 )
 
 MIN_CELL = 5
+# The time-to-act distribution's bins, by their lower edges in hours: under 6 h, 6-24 h, 1-3 days, 3-7 days,
+# 7 days or more. The edges are the deadlines' own scale (urgent 24 h, standard 72 h, a working week).
+ACT_BINS = (0, 6, 24, 72, 168)
 Z95 = 1.959963984540054  # the two-sided 95 % quantile of the normal distribution
 
 
@@ -61,6 +66,14 @@ def quantile(values, q: float) -> float | None:
     low = math.floor(position)
     high = min(low + 1, len(data) - 1)
     return data[low] + (data[high] - data[low]) * (position - low)
+
+
+def binned(values, edges=ACT_BINS) -> list[int]:
+    """How many values fall in each bin `[edges[i], edges[i + 1])`, the last one open above."""
+    counts = [0] * len(edges)
+    for value in values:
+        counts[max(bisect.bisect_right(edges, value) - 1, 0)] += 1
+    return counts
 
 
 def median(values) -> float | None:
@@ -211,6 +224,7 @@ class PlatformFigures:
     hours_to_acknowledge: list[float] = field(default_factory=list)
     hours_to_act: list[float] = field(default_factory=list)
     outcomes: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
+    types: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TYPES, 0))  # requests received by type
 
     name = bilingual("name")
 
@@ -237,6 +251,11 @@ class PlatformFigures:
     @property
     def p90_hours_to_act(self):
         return _rounded(p90(self.hours_to_act))
+
+    @property
+    def hours_to_act_binned(self) -> list[int]:
+        """The time-to-act distribution: requests acted on per bin of `ACT_BINS`."""
+        return binned(self.hours_to_act)
 
     @property
     def within_deadline(self) -> dict:
@@ -280,9 +299,12 @@ def scorecard(period: Period, platform_ids: list[int] | None = None, now: dateti
 
     # Counts: one aggregate query, one SUM(CASE) per measure.
     columns = [func.coalesce(func.sum(case((named[m], 1), else_=0)), 0).label(m) for m in MEASURES]
+    columns += [func.coalesce(func.sum(case((and_(named["received"], Request.request_type == t), 1), else_=0)),
+                              0).label(f"type_{t}") for t in TYPES]
     for row in db.session.execute(select(Request.platform_id, *columns).where(scope)
                                   .group_by(Request.platform_id)).mappings():
         figures[row["platform_id"]].counts.update({m: int(row[m]) for m in MEASURES})
+        figures[row["platform_id"]].types.update({t: int(row[f"type_{t}"]) for t in TYPES})
 
     # Durations: the distribution needs the values themselves (medians are not portable SQL aggregates).
     acted = acted_at_column().label("acted_at")
@@ -304,14 +326,8 @@ def scorecard(period: Period, platform_ids: list[int] | None = None, now: dateti
     return list(figures.values())
 
 
-def hours_to_act_all(figures: list[PlatformFigures]) -> list[float]:
-    return [h for f in figures for h in f.hours_to_act]
-
-
 def requests_per_month_by_type(period: Period, platform_ids: list[int] | None = None) -> list[dict]:
     """Requests issued (withdrawn excluded) per KST month of the period and type."""
-    from portal.requests.models import TYPES
-
     result = []
     for month in months_of(period):
         query = (select(Request.request_type, func.count()).where(in_period(month), Request.status != WITHDRAWN)

@@ -1,6 +1,6 @@
 """The transparency report: the period's scorecard of every platform, as a CSV file people open in Excel.
 
-The figures are those of `measures.scorecard` (the PDF, when built, takes the same `figures()` table), so
+The figures are those of `measures.scorecard` (the PDF takes the same `Report`: rows and months), so
 the two cannot disagree. The file is UTF-8 with a byte-order mark (Excel otherwise reads Korean as CP949),
 quoted per RFC 4180 by the csv module (CRLF line ends), with text cells neutralised against formula
 injection while numbers stay numbers. The header row is bilingual; the last line is a manifest (period,
@@ -22,7 +22,15 @@ from flask import current_app
 from portal.core import clock
 from portal.reports import measures
 from portal.reports.measures import Period
-from portal.requests.models import OUTCOMES
+from portal.requests.models import OUTCOMES, TYPES
+
+# Request types and the time-to-act bins (`measures.ACT_BINS`) as the CSV and the PDF name them.
+TYPE_NAMES = {"removal": ("삭제", "removal"), "blocking": ("국내 접속 차단", "blocking in Korea"),
+              "preservation": ("자료 보전", "data preservation"), "information": ("정보 제공", "information")}
+ACT_BIN_NAMES = [("act_under_6h", "6시간 미만", "under 6 h"), ("act_6_24h", "6–24시간", "6–24 h"),
+                 ("act_1_3d", "1–3일", "1–3 days"), ("act_3_7d", "3–7일", "3–7 days"),
+                 ("act_7d_plus", "7일 이상", "7 days or more")]
+assert list(TYPE_NAMES) == list(TYPES) and len(ACT_BIN_NAMES) == len(measures.ACT_BINS)
 
 # (key, Korean, English): one column each. Korean first, as in every formal document of the portal.
 COLUMNS = [
@@ -50,8 +58,9 @@ COLUMNS = [
         ("removed", "삭제", "removed"), ("blocked_kr", "국내 접속 차단", "blocked in Korea"),
         ("restricted", "제한", "restricted"), ("not_found", "찾을 수 없음", "not found"),
         ("declined", "거절", "declined"), ("needs_information", "추가 정보 필요", "needs information"))],
+    *[(f"type_{t}", f"유형: {ko}", f"Type: {en}") for t, (ko, en) in TYPE_NAMES.items()],
+    *[(key, f"조치 시간 {ko}", f"Acted in {en}") for key, ko, en in ACT_BIN_NAMES],
 ]
-assert [c[0] for c in COLUMNS[-len(OUTCOMES):]] == [f"items_{o}" for o in OUTCOMES]
 
 # A spreadsheet runs a cell starting with one of these as a formula (OWASP's list).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "|", "%")
@@ -63,6 +72,12 @@ class Report:
     generated_at: datetime
     version: str
     rows: list[dict]
+    # Per KST month of the period: {"month": "YYYY-MM", "counts": {type: n}} (the PDF's monthly chart).
+    months: list[dict]
+
+    def act_distribution(self) -> list[int]:
+        """Requests acted on per time-to-act bin, every platform together."""
+        return [sum(row[key] for row in self.rows) for key, _ko, _en in ACT_BIN_NAMES]
 
 
 def row_of(figures: measures.PlatformFigures) -> dict:
@@ -82,13 +97,16 @@ def row_of(figures: measures.PlatformFigures) -> dict:
         **{m: figures.counts[m] for m in ("extension_asked", "extension_granted", "overdue_now",
                                           "very_overdue_now", "withdrawn")},
         **{f"items_{o}": figures.outcomes[o] for o in OUTCOMES},
+        **{f"type_{t}": figures.types[t] for t in TYPES},
+        **{key: n for (key, _ko, _en), n in zip(ACT_BIN_NAMES, figures.hours_to_act_binned)},
     }
 
 
 def build(period: Period, now: datetime | None = None) -> Report:
     """The report of every platform for `period`."""
     now = (now or clock.now()).replace(microsecond=0)
-    return Report(period, now, code_version(), [row_of(f) for f in measures.scorecard(period, None, now=now)])
+    rows = [row_of(f) for f in measures.scorecard(period, None, now=now)]
+    return Report(period, now, code_version(), rows, measures.requests_per_month_by_type(period))
 
 
 def neutralise(value):
@@ -164,9 +182,15 @@ def prepare_pdf(report: Report, issuer, issued_by_id: int | None) -> documents.P
     from portal.reports import charts
 
     period = {"start": report.period.start.isoformat(), "last_day": report.period.last_day.isoformat()}
+    distribution = report.act_distribution()
     context = {"period": period, "rows": report.rows, "manifest": manifest(report),
-               "charts": {"share": charts.share_within_deadline(report.rows),
-                          "act": charts.hours_to_act(report.rows)}}
+               "months": [{**m, "total": sum(m["counts"].values())} for m in report.months],
+               "types": [{"key": t, "ko": ko, "en": en} for t, (ko, en) in TYPE_NAMES.items()],
+               "bin_keys": [key for key, _ko, _en in ACT_BIN_NAMES],
+               "bins": [{"ko": ko, "en": en, "count": n} for (_key, ko, en), n in zip(ACT_BIN_NAMES, distribution)],
+               "charts": {"months": charts.requests_per_month(report.months, TYPE_NAMES),
+                          "share": charts.share_within_deadline(report.rows),
+                          "act": charts.act_distribution(ACT_BIN_NAMES, distribution)}}
     reference = f"TR-{period['start']}-{period['last_day']}"
     return documents.prepare_document(
         TRANSPARENCY, "transparency_report", context, reference=reference, issuer=documents.Party.of(issuer),

@@ -102,6 +102,7 @@ class FilterForm(PortalForm):
     category = SelectField(_l("Category"), choices=lambda: _blank(_l("Any category")) + choices(CATEGORY_LABELS),
                            default="")
     overdue = BooleanField(_l("Overdue only"))
+    unread = BooleanField(_l("Unread messages only"))
     submit = SubmitField(_l("Filter"))
 
 

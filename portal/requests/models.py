@@ -173,6 +173,11 @@ class Request(db.Model):
         Index("ix_requests_open_deadline", "is_open", "deadline"),
         Index("ix_requests_open_remind_at", "is_open", "remind_at"),
         Index("ix_requests_open_very_overdue_from", "is_open", "very_overdue_from"),
+        # The reports: a period is a range of issue times (portal/reports/measures.in_period).
+        Index("ix_requests_issued_at", "issued_at"),
+        # The requests a regulator follows (drafted or issued): their unread messages (services/reads).
+        Index("ix_requests_drafted_by", "drafted_by_id"),
+        Index("ix_requests_approved_by", "approved_by_id"),
     )
 
     @property
@@ -263,10 +268,28 @@ class RequestMessage(db.Model):
                                             index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), nullable=False)
+    # The other side: the platform when the agency wrote, else the agency. Stored so that counting a
+    # user's unread messages is one index range over what was written to their organisation.
+    recipient_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), nullable=False)
     body: Mapped[str] = mapped_column(Text, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 
     author: Mapped[User] = relationship(lazy="joined")
+
+    __table_args__ = (
+        Index("ix_request_messages_recipient_request", "recipient_organisation_id", "request_id", "id"),
+    )
+
+
+class RequestRead(db.Model):
+    """How far a user has read a request's thread: the newest message shown to them on its page."""
+
+    __tablename__ = "request_reads"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"), primary_key=True)
+    last_read_message_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 
 
 class InternalNote(db.Model):

@@ -74,6 +74,7 @@ from portal.requests.services.queries import (  # noqa: F401
     sort_of,
     unissued_requests,
 )
+from portal.requests.services.reads import last_read, mark_read, unread_request_ids  # noqa: F401
 from portal.requests.services.recipients import request_link  # noqa: F401
 from portal.requests.services.settings import (  # noqa: F401
     add_legal_basis,

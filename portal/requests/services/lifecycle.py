@@ -8,6 +8,7 @@ from sqlalchemy import func, select, update
 
 from portal.accounts.models import Organisation, User
 from portal.core import audit, clock, events, policy, workflow
+from portal.core.database import insert_or_update
 from portal.core.documents import Document
 from portal.core.exceptions import Conflict, ValidationError
 from portal.extensions import db
@@ -103,12 +104,8 @@ def allocate_reference(agency: Organisation, at: datetime) -> str:
         .execution_options(synchronize_session=False)
     ).scalar_one_or_none()
     if number is None:
-        dialect = db.session.get_bind().dialect.name
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert as upsert
-        else:
-            from sqlalchemy.dialects.sqlite import insert as upsert
-        statement = upsert(RequestCounter).values(agency_id=agency.id, year=year, last_number=1)
+        statement = insert_or_update(RequestCounter, db.session).values(agency_id=agency.id, year=year,
+                                                                        last_number=1)
         statement = statement.on_conflict_do_update(
             index_elements=[RequestCounter.agency_id, RequestCounter.year],
             set_={"last_number": RequestCounter.last_number + 1},

@@ -39,6 +39,7 @@ class Filters:
     reference: str | None = None
     updated_since: datetime | None = None  # aware; the API's clients poll for changes with it
     text: str | None = None  # free search: a reference fragment, an address as pasted, a hash, summary words
+    unread: bool = False  # only requests with messages to the user's side they have not read (services.reads)
 
 
 @dataclass
@@ -145,6 +146,10 @@ def list_requests(user: User, filters: Filters, after: str | None = None, limit:
         query = query.where(Request.updated_at >= filters.updated_since)
     if filters.text:
         query = query.where(_matches_text(user, filters.text))
+    if filters.unread:
+        from portal.requests.services.reads import unread_request_ids
+
+        query = query.where(Request.id.in_(unread_request_ids(user)))
     if filters.url_hash:
         wanted = [filters.url_hash] if isinstance(filters.url_hash, str) else list(filters.url_hash)
         matching = select(RequestItem.request_id).where(RequestItem.url_hash.in_(wanted))

@@ -28,12 +28,14 @@ def post_message(by: User, req: Request, body: str) -> RequestMessage:
     policy.require(by, "request.message", req)
     if req.status in UNISSUED:
         raise Conflict(_l("Messages can be exchanged once the request is issued."))
+    from_agency = by.organisation_id == req.agency_id
     message = RequestMessage(request_id=req.id, author_id=by.id, organisation_id=by.organisation_id,
+                             recipient_organisation_id=req.platform_id if from_agency else req.agency_id,
                              body=_body(body), created_at=clock.now())
     db.session.add(message)
     db.session.flush()
     audit.record("request.message_posted", req, actor=by, details={"message": message.id})
-    recipients = _platform_users(req) if by.organisation_id == req.agency_id else _agency_followers(req)
+    recipients = _platform_users(req) if from_agency else _agency_followers(req)
     for user in recipients:
         _notify("message_posted", user, req, by=by)
     events.emit("request.message", req=req, message=message, by=by)

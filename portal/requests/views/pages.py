@@ -40,6 +40,7 @@ def index():
         priority=request.args.get("priority") or None,
         category=request.args.get("category") or None,
         overdue=bool(request.args.get("overdue")),
+        unread=bool(request.args.get("unread")),
         url_hash=tuple(h for h in request.args.getlist("url")[:8] if re.fullmatch(r"[0-9a-f]{64}", h)) or None,
         reference=request.args.get("ref") if REFERENCE.match(request.args.get("ref", "")) else None,
         text=(request.args.get("q") or "").strip()[:2000] or None,
@@ -97,11 +98,13 @@ def detail(request_id: int):
     req = _load(request_id)
     # Record the view first: committing later would expire (and reload one by one) the loaded items.
     services.record_view(current_user, req)
-    return _show(req)
+    thread = services.messages(req)
+    services.mark_read(current_user, req, thread)  # after the page, with the view's audit row
+    return _show(req, thread=thread)
 
 
 def _show(req: Request, *, outcome_form: OutcomeForm | None = None, selected: frozenset = frozenset(),
-          scope: str | None = None):
+          scope: str | None = None, thread: list | None = None):
     """The request page; after a refused outcome, with the items ticked and the outcome chosen kept."""
     after = request.args.get("after", "0")
     after = int(after) if after.isdigit() else 0
@@ -112,7 +115,8 @@ def _show(req: Request, *, outcome_form: OutcomeForm | None = None, selected: fr
     user = current_user
     return render_template(
         "requests/detail.html", req=req, items=items, more=more, after=after, earlier=earlier,
-        history=services.history(user, req), messages=services.messages(req), notes=services.notes(user, req),
+        history=services.history(user, req), notes=services.notes(user, req),
+        messages=services.messages(req) if thread is None else thread,
         attachments=services.attachments_of(req), extensions=services.extensions_of(req),
         outcome_counts=services.outcome_counts(req), actions=services.allowed_actions(req),
         documents=notices.documents_of(user, req), **_consultations_of(user, req),
