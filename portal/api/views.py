@@ -86,10 +86,7 @@ def _cursor_decode(cursor: str | None) -> str | None:
         return None
     try:
         after = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True).decode()
-        moment, _sep, last_id = after.rpartition("|")
-        reader.moment(moment)
-        reader.integer(last_id)
-        return after
+        return reader.keyset(after, field="cursor")  # "deadline|id", read strictly
     except (binascii.Error, UnicodeDecodeError, ValueError, reader.InputError):
         raise ValidationError("cursor", _("This page link is not valid.")) from None
 

@@ -175,14 +175,3 @@ def arg_integer(name: str, default=None, *, low: int = 1, high: int = MAX_INT):
     except InputError as exc:
         flash(str(exc.message), "error")
         return default
-
-
-def arg_keyset(name: str = "after") -> str | None:
-    """A keyset page link from the query string, or None (the first page) with a message."""
-    from flask import flash, request
-
-    try:
-        return keyset(request.args.get(name), field=name)
-    except InputError as exc:
-        flash(str(exc.message), "error")
-        return None
