@@ -123,7 +123,8 @@ def _configure_database(app: Flask) -> None:
         uri = "postgresql+psycopg://" + uri[len("postgresql://"):]
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
-    options.setdefault("pool_pre_ping", True)
+    # A server may have closed a pooled connection (a restart, an idle timeout); a SQLite file cannot.
+    options.setdefault("pool_pre_ping", not uri.startswith("sqlite"))
     # Bound values (addresses, names, tokens) stay out of logged and reported database errors.
     options.setdefault("hide_parameters", True)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options

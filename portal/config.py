@@ -20,6 +20,9 @@ class Defaults:
     SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)
     # Flask's own cookie only carries the server-side session id; it must not outlive the absolute timeout.
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    # Not re-signed and re-sent on every page: it lives as long as the absolute timeout from the login, and the
+    # idle timeout is kept on the server (UserSession.last_seen_at).
+    SESSION_REFRESH_EACH_REQUEST = False
 
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCKOUT = timedelta(minutes=15)

@@ -16,6 +16,7 @@ from flask import current_app, g, has_app_context, request, session
 from flask_babel import get_locale, get_translations
 from flask_login import current_user
 from jinja2 import pass_context
+from markupsafe import Markup
 
 from portal.core import clock
 
@@ -113,6 +114,26 @@ def _grouping_ngettext(installed):
     return grouped
 
 
+def _page_catalogue() -> dict:
+    """Template context: the page's `_`, `gettext` and `ngettext` bound to its catalogue, looked up once per
+    page. Flask-Babel's own walk its context proxies for each message, and a page has dozens. They keep Jinja's
+    "newstyle" rules: the message is a format string, its variables escaped; `num` grouped as above."""
+    translations = get_translations()
+
+    @pass_context
+    def gettext(context, message, /, **variables):  # positional: a variable may be called "message"
+        text = translations.ugettext(message)
+        return (Markup(text) if context.eval_ctx.autoescape else text) % variables
+
+    @pass_context
+    def ngettext(context, singular, plural, num, /, **variables):
+        variables.setdefault("num", Number(num))
+        text = translations.ungettext(singular, plural, num)
+        return (Markup(text) if context.eval_ctx.autoescape else text) % variables
+
+    return {"gettext": gettext, "ngettext": ngettext}
+
+
 # Two full stops where a name that ends in one ("Ltd.") closes a sentence; an ellipsis is left alone.
 _DOUBLED_FULL_STOP = re.compile(r"(?<!\.)\.\.(?!\.)")
 
@@ -145,4 +166,5 @@ def init_app(app) -> None:
     app.jinja_env.filters["one_full_stop"] = one_full_stop
     app.jinja_env.filters["number"] = number
     app.jinja_env.globals["ngettext"] = _grouping_ngettext(app.jinja_env.globals["ngettext"])
+    app.context_processor(_page_catalogue)
     app.jinja_env.globals.update(current_language=current_language, LANGUAGE_NAMES=LANGUAGE_NAMES)

@@ -16,7 +16,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import DateTimePattern, parse_pattern
+from babel.dates import tokenize_pattern
 from flask_babel import get_locale
 
 UTC = timezone.utc
@@ -77,14 +77,33 @@ def format_local(moment: datetime, zone: str | ZoneInfo | None = None, kind: str
     """The wall-clock reading of `moment` in `zone` (its own zone when None), without the zone's name.
     `kind`: "moment", "meeting" (with the weekday) or "clock" (the time of day alone)."""
     local = moment.astimezone(as_zone(zone)) if zone is not None else moment
-    pattern, locale = _compiled(language_of(language), kind)
-    return drawable(pattern.apply(local, locale))
+    return _compiled(language_of(language), kind)(local)
+
+
+# The fields PATTERNS use, as str.format fields over (the time, its month's name, its weekday's name).
+_FIELDS = {("d", 1): "{0.day}", ("d", 2): "{0.day:02d}", ("M", 1): "{0.month}", ("M", 2): "{0.month:02d}",
+           ("M", 4): "{1}", ("y", 4): "{0.year:04d}", ("H", 2): "{0.hour:02d}", ("m", 2): "{0.minute:02d}",
+           ("E", 1): "{2}", ("E", 3): "{2}"}
 
 
 @lru_cache(maxsize=None)
-def _compiled(language: str, kind: str) -> tuple[DateTimePattern, Locale]:
-    # What babel.dates.format_datetime looks up on every call, once: lists show a few hundred times a page.
-    return parse_pattern(PATTERNS[language][kind]), Locale.parse(language)
+def _compiled(language: str, kind: str):
+    """The pattern of `kind` in `language` as one str.format template, with the locale's month and weekday
+    names looked up once: a list shows a few hundred times a page, and Babel's pattern machinery costs more
+    than the rest of a row. The names come from Babel (CLDR), made drawable here once."""
+    locale = Locale.parse(language)
+    months = {number: drawable(name) for number, name in locale.months["format"]["wide"].items()}
+    weekdays = {number: drawable(name) for number, name in locale.days["format"]["abbreviated"].items()}
+    template = []
+    for token, value in tokenize_pattern(PATTERNS[language][kind]):
+        if token == "chars":
+            template.append(drawable(value).replace("{", "{{").replace("}", "}}"))
+        elif value in _FIELDS:
+            template.append(_FIELDS[value])
+        else:
+            raise ValueError(f"clock.PATTERNS: field {value} is not supported")
+    template = "".join(template)
+    return lambda local: template.format(local, months[local.month], weekdays[local.weekday()])
 
 
 def zone_label(zone: str | ZoneInfo) -> str:
@@ -125,5 +144,4 @@ def format_day(value: date | datetime | None, language: str | None = None) -> st
         return ""
     if isinstance(value, datetime):
         value = value.astimezone(KST).date() if value.tzinfo is not None else value.date()
-    pattern, locale = _compiled(language_of(language), "day")
-    return drawable(pattern.apply(datetime(value.year, value.month, value.day), locale))
+    return _compiled(language_of(language), "day")(value)

@@ -191,12 +191,14 @@ def configure_engine(engine: Engine) -> None:
         def _on_begin_sqlite(conn):
             # Writers take the lock when they begin, so two never both read a counter or the audit head
             # and then collide; readers begin deferred and never wait for a writer (WAL).
+            # On the driver's own connection: through SQLAlchemy's execution each was a tenth of a page.
+            driver = conn.connection.driver_connection
             if reading():
-                conn.exec_driver_sql("PRAGMA query_only = ON")
-                conn.exec_driver_sql("BEGIN")
+                driver.execute("PRAGMA query_only = ON")
+                driver.execute("BEGIN")
             else:
-                conn.exec_driver_sql("PRAGMA query_only = OFF")
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                driver.execute("PRAGMA query_only = OFF")
+                driver.execute("BEGIN IMMEDIATE")
     elif engine.dialect.name == "postgresql":
         @event.listens_for(engine, "begin")
         def _on_begin_postgresql(conn):

@@ -23,5 +23,11 @@ def _labels():
     from portal.requests.labels import TEMPLATE_HELPERS
     from portal.requests.services.queries import next_sort, sort_direction
 
-    return {**TEMPLATE_HELPERS, "deadline_explanation": deadlines.explanation,
+    return {**TEMPLATE_HELPERS, "deadline_cell": _deadline_cell, "deadline_explanation": deadlines.explanation,
             "deadline_countdown": deadlines.countdown, "sort_direction": sort_direction, "next_sort": next_sort}
+
+
+def _deadline_cell(req, now=None, explain: bool = True):
+    from portal.requests.listing import Viewer, deadline_cell
+
+    return deadline_cell(req, Viewer.current(now), explain)

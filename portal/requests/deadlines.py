@@ -169,13 +169,13 @@ def remaining(req, now: datetime | None = None) -> timedelta | None:
     return req.deadline - (now or clock.now())
 
 
-def countdown(req, now: datetime | None = None) -> str:
-    """Time left (or past) as people read it: "2 days 3 h left", "overdue by 5 h 10 min"."""
+def countdown(req, now: datetime | None = None, translations=None) -> str:
+    """Time left (or past) as people read it: "2 days 3 h left", "overdue by 5 h 10 min". A list passes
+    the page's catalogue (`translations`), looked up once for all its rows."""
     left = remaining(req, now)
     if left is None:
         return ""
-    # One look-up of the catalogue for the three messages (a list shows a countdown on every row).
-    translations = get_translations()
+    translations = translations or get_translations()
     span = _span(abs(left), translations)
     if left.total_seconds() >= 0:
         return translations.ugettext("%(span)s left") % {"span": span}

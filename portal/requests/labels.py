@@ -1,7 +1,10 @@
 """Names of request types, categories, priorities, statuses and outcomes as users read them."""
-from flask_babel import get_locale
+from dataclasses import dataclass
+
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import escape
 
 from portal.i18n import ngettext
 
@@ -90,6 +93,28 @@ def _label(labels: dict, key) -> str:
     if named not in _NAMED:
         _NAMED[named] = str(labels[key])
     return _NAMED[named]
+
+
+@dataclass(frozen=True)
+class Names:
+    """The names of one language, for a list that names every row's type, category, priority and status:
+    HTML-escaped once (Markup), as the list writes its rows itself (portal/requests/listing.py)."""
+    type: dict[str, str]
+    category: dict[str, str]
+    priority: dict[str, str]
+    status: dict[str, str]
+
+
+_NAMES: dict[str, Names] = {}
+
+
+def names(language: str) -> Names:
+    """Every type, category, priority and status name in `language` ("ko" or "en"), translated once."""
+    if language not in _NAMES:
+        with force_locale(language):
+            _NAMES[language] = Names(*({key: escape(str(label)) for key, label in table.items()} for table in
+                                       (TYPE_LABELS, CATEGORY_LABELS, PRIORITY_LABELS, STATUS_LABELS)))
+    return _NAMES[language]
 
 
 def type_name(value) -> str:

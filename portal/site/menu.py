@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from portal.core import policy
+from portal.i18n import current_language
 
 # (endpoint, label, permission). Domains add their entries with `add`.
 ENTRIES: list[tuple[str, object, str]] = [
@@ -26,11 +27,19 @@ ENTRIES: list[tuple[str, object, str]] = [
 ]
 
 
+# The menu depends on the role and the language alone: made once for each pair.
+_MENUS: dict[tuple[str, str], list[tuple[str, str]]] = {}
+
+
 def main_menu() -> list[tuple[str, str]]:
-    if not current_user.is_authenticated:
+    user = current_user._get_current_object()
+    if not user.is_authenticated or not user.active:
         return []
-    return [(endpoint, str(label)) for endpoint, label, permission in ENTRIES
-            if policy.can(current_user, permission)]
+    key = (user.role, current_language())
+    if key not in _MENUS:
+        _MENUS[key] = [(endpoint, str(label)) for endpoint, label, permission in ENTRIES
+                       if policy.can_role(user.role, permission)]
+    return _MENUS[key]
 
 
 def init_app(app: Flask) -> None:

@@ -11,7 +11,7 @@ from portal.core import input as reader
 from portal.core import clock, policy
 from portal.core.exceptions import DomainError
 from portal.core.pagination import keyset_page
-from portal.requests import bp, notices, services, urls
+from portal.requests import bp, listing, notices, services, urls
 from portal.requests.forms import (
     AttachmentForm,
     ButtonForm,
@@ -54,12 +54,13 @@ def index():
         flash(str(error.message), "error")
         after = None
     try:
-        page = services.list_requests(current_user, filters, after=after, sort=sort, count=True)
+        page = services.list_requests(current_user, filters, after=after, sort=sort, count=True, rows=True)
     except DomainError:
         abort(404)
     unissued = services.unissued_requests(current_user) if policy.can(current_user, "request.draft") else []
     args = {k: v for k, v in request.args.items() if k != "after"}
     return render_template("requests/list.html", page=page, filters=filters, form=form,
+                           rows=listing.rows(page.requests, listing.Viewer.current()),
                            search_form=SearchForm(), unissued=unissued, now=clock.now(), sort=sort,
                            sort_args={k: v for k, v in args.items() if k != "sort"},
                            first_page_args=args if after else None,
