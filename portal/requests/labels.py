@@ -160,8 +160,16 @@ def sort_caption(sort: str) -> str:
     return _label(SORT_CAPTIONS, sort)
 
 
+_CHOICES: dict[tuple[str, int], list[tuple[str, str]]] = {}
+
+
 def choices(labels: dict) -> list[tuple[str, str]]:
-    return [(key, str(label)) for key, label in labels.items()]
+    """(code, name) of each entry in the current language, translated once per language (every list page
+    builds its filter form)."""
+    key = (str(get_locale()), id(labels))
+    if key not in _CHOICES:
+        _CHOICES[key] = [(code, str(label)) for code, label in labels.items()]
+    return list(_CHOICES[key])  # a copy: a form may change its own
 
 
 TEMPLATE_HELPERS = {
