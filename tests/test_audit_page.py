@@ -138,3 +138,25 @@ def test_audit_log_pages_older_and_newer_newest_first(app, auth, client):
     assert _seqs(back) == _seqs(second) and "Newest events" in back
     again = client.get(_link(back, "prev")).data.decode()
     assert _seqs(again) == _seqs(first) and _link(again, "prev") is None
+
+
+def test_every_kind_of_object_the_portal_records_has_a_name(app):
+    from portal.admin.labels import OBJECT_LABELS, object_name
+
+    # What core/audit.record names an object after: its model's audit_type, else its class name.
+    recorded = {getattr(mapper.class_, "audit_type", mapper.class_.__name__.lower()) for mapper in db.Model.registry.mappers}
+    bookkeeping = {"auditevent", "audithead", "idempotentcreation", "outboxattachment", "remindersent",
+                   "requestcounter"}  # never the object of an event
+    assert sorted(recorded - bookkeeping - set(OBJECT_LABELS)) == []
+    with app.test_request_context("/?lang=ko"):
+        assert object_name("request") == "요청" and object_name("older_kind") == "older_kind"
+        assert object_name(None) == ""
+
+
+def test_audit_log_names_the_object_in_the_viewers_language(app, auth, client):
+    with app.test_request_context():
+        audit.record("test.object", object_type="request", object_id=42)
+        db.session.commit()
+    auth.as_role("system_admin")
+    assert "<td>Request #42</td>" in client.get("/admin/audit?action=test.object&lang=en").data.decode()
+    assert "<td>요청 #42</td>" in client.get("/admin/audit?action=test.object&lang=ko").data.decode()

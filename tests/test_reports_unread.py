@@ -130,3 +130,14 @@ def test_home_page_names_the_count(client, auth, thread, language, label):
     parties, _requests = thread
     auth.login(parties.agent)
     assert label in client.get(f"/home?lang={language}").get_data(as_text=True)
+
+
+def test_reading_the_thread_through_the_api_marks_it_read(app, client, thread):
+    from tests.api_support import Api, token_for
+
+    parties, (first, second, _third) = thread
+    api = Api(client, token_for(app, parties.officer))
+    response = api.get(f"/requests/{first}/messages")
+    assert response.status_code == 200 and response.get_json()["messages"]
+    assert _mark(app, parties.officer, first) == response.get_json()["messages"][-1]["id"]
+    assert _unread(app, parties.officer) == 1 and _mark(app, parties.officer, second) is None

@@ -215,6 +215,57 @@ DETAIL_LABELS = {
 }
 
 
+# What an event was about: `audit_type` of the model, else its class name in lower case (core/audit.py).
+OBJECT_LABELS = {
+    "user": _l("User"),
+    "session": _l("Session"),
+    "organisation": _l("Organisation"),
+    "invitation": _l("Invitation"),
+    "passwordreset": _l("Password reset"),
+    "recoverycode": _l("Recovery code"),
+    "designated_contact": _l("Designated contact"),
+    "api_token": _l("API token"),
+    "request": _l("Request"),
+    "request_item": _l("Item of a request"),
+    "request_message": _l("Message"),
+    "request_note": _l("Internal note"),
+    "request_attachment": _l("Attachment"),
+    "request_extension": _l("Extension request"),
+    "requestevent": _l("Step of a request"),
+    "requestread": _l("Read mark"),
+    "legal_basis": _l("Legal basis"),
+    "deadline_policy": _l("Deadline rule"),
+    "document": _l("Issued document"),
+    "consultation": _l("Consultation"),
+    "participant": _l("Participant"),
+    "invitee": _l("Invitee"),
+    "slot": _l("Proposed time"),
+    "slotchoice": _l("Answer on a proposed time"),
+    "agendaitem": _l("Agenda item"),
+    "attendance": _l("Attendance"),
+    "minutes": _l("Minutes"),
+    "section": _l("Section of the minutes"),
+    "revision": _l("Revision of the minutes"),
+    "comment": _l("Comment"),
+    "decision": _l("Decision"),
+    "action_item": _l("Action item"),
+    "recusal": _l("Recusal"),
+    "commitment": _l("Commitment"),
+    "commitment_template": _l("Commitment template"),
+    "commitment_signature": _l("Signature of a commitment"),
+    "draft": _l("Draft"),
+    "webhook_endpoint": _l("Webhook endpoint"),
+    "webhookattempt": _l("Webhook delivery"),
+    "outbox_message": _l("E-mail"),
+}
+
+
+def object_name(code: str | None) -> str:
+    """What an event was about, in the current language; its stored code when it has no name."""
+    label = OBJECT_LABELS.get(code)
+    return str(label) if label is not None else (code or "")
+
+
 def action_name(code: str) -> str:
     """The action's name in the current language, or its code when it has none."""
     label = ACTION_LABELS.get(code)
@@ -239,4 +290,4 @@ def readable_details(details: dict | None) -> list[tuple[str, str]]:
     return [(str(DETAIL_LABELS.get(key, key)), _value_text(value)) for key, value in (details or {}).items()]
 
 
-TEMPLATE_HELPERS = {"action_name": action_name, "readable_details": readable_details}
+TEMPLATE_HELPERS = {"action_name": action_name, "object_name": object_name, "readable_details": readable_details}

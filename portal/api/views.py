@@ -366,7 +366,9 @@ def _message(message) -> dict:
 @operation("The request's thread, oldest first", scopes=READ, responses={200: schemas.MESSAGES})
 def list_messages(request_id: int):
     req = _load(request_id)
-    return jsonify({"messages": [_message(m) for m in services.messages(req)]})
+    thread = services.messages(req)
+    services.mark_read(current_user, req, thread)  # read through an integration is read: the unread counts agree
+    return jsonify({"messages": [_message(m) for m in thread]})
 
 
 @bp.post(f"/requests/{ID}/messages")

@@ -8,8 +8,8 @@ them up once (`Viewer`) and each row is one string.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import datetime
+from functools import cached_property
 
 from flask import url_for
 from flask_babel import get_translations
