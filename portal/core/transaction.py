@@ -202,8 +202,8 @@ def configure_engine(engine: Engine) -> None:
     elif engine.dialect.name == "postgresql":
         @event.listens_for(engine, "begin")
         def _on_begin_postgresql(conn):
-            if reading():
-                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+            # psycopg then opens the transaction with BEGIN READ ONLY: no statement of its own to wait for.
+            conn.connection.driver_connection.read_only = reading()
 
 
 def init_app(app: Flask) -> None:
