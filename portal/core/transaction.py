@@ -5,8 +5,7 @@ was raised and the answer is below 400; otherwise everything it flushed is rolle
 worker jobs run inside `unit_of_work()`, which does the same around a block.
 
 GET and HEAD only read: their transaction begins deferred on SQLite (WAL lets them read while a writer
-writes) and is marked read-only on both SQLite (`PRAGMA query_only`) and PostgreSQL (`SET TRANSACTION READ
-ONLY`), so a write while a page renders is an error, not a hidden lock. The few writes a read must make
+writes) and is marked read-only on both SQLite (`PRAGMA query_only`) and PostgreSQL (`BEGIN READ ONLY`), so a write while a page renders is an error, not a hidden lock. The few writes a read must make
 (the audit row of a view or a download, a session's last-seen time) are handed to `write()`: in a read they
 run after the page is built, in one short transaction of their own; elsewhere they run at once.
 
