@@ -82,17 +82,29 @@ def draft_name(number: int) -> str:
     return _("Draft %(number)s", number=number)
 
 
-# Translated names by language: a list page names each row's type, category, priority and status.
-_NAMED: dict[tuple[str, int, object], str] = {}
+# Every table of names translated once per language: lists name each row's type, category, priority and
+# status, and every list page builds its filter form.
+_TRANSLATED: dict[tuple[str, int], dict[str, str]] = {}
+
+
+def _translated(labels: dict, language: str | None = None) -> dict[str, str]:
+    """The names of `labels` in `language` (the current one when None)."""
+    if language is None:
+        locale = get_locale()
+        if locale is None:  # no app context: whatever lazy strings give, uncached
+            return {code: str(label) for code, label in labels.items()}
+        language = str(locale)
+    key = (language, id(labels))
+    if key not in _TRANSLATED:
+        with force_locale(language):
+            _TRANSLATED[key] = {code: str(label) for code, label in labels.items()}
+    return _TRANSLATED[key]
 
 
 def _label(labels: dict, key) -> str:
-    if key not in labels:  # an unknown code is shown as it is (and never cached)
+    if key not in labels:  # an unknown code is shown as it is
         return key or ""
-    named = (str(get_locale()), id(labels), key)
-    if named not in _NAMED:
-        _NAMED[named] = str(labels[key])
-    return _NAMED[named]
+    return _translated(labels)[key]
 
 
 @dataclass(frozen=True)
@@ -111,9 +123,8 @@ _NAMES: dict[str, Names] = {}
 def names(language: str) -> Names:
     """Every type, category, priority and status name in `language` ("ko" or "en"), translated once."""
     if language not in _NAMES:
-        with force_locale(language):
-            _NAMES[language] = Names(*({key: escape(str(label)) for key, label in table.items()} for table in
-                                       (TYPE_LABELS, CATEGORY_LABELS, PRIORITY_LABELS, STATUS_LABELS)))
+        _NAMES[language] = Names(*({code: escape(name) for code, name in _translated(table, language).items()}
+                                   for table in (TYPE_LABELS, CATEGORY_LABELS, PRIORITY_LABELS, STATUS_LABELS)))
     return _NAMES[language]
 
 
@@ -160,16 +171,9 @@ def sort_caption(sort: str) -> str:
     return _label(SORT_CAPTIONS, sort)
 
 
-_CHOICES: dict[tuple[str, int], list[tuple[str, str]]] = {}
-
-
 def choices(labels: dict) -> list[tuple[str, str]]:
-    """(code, name) of each entry in the current language, translated once per language (every list page
-    builds its filter form)."""
-    key = (str(get_locale()), id(labels))
-    if key not in _CHOICES:
-        _CHOICES[key] = [(code, str(label)) for code, label in labels.items()]
-    return list(_CHOICES[key])  # a copy: a form may change its own
+    """(code, name) of each entry in the current language."""
+    return list(_translated(labels).items())  # a new list: a form may change its own
 
 
 TEMPLATE_HELPERS = {
