@@ -189,3 +189,77 @@ def test_the_inbox_count_reads_the_index_alone_on_sqlite(app, make):
         plan = " ".join(row[-1] for row in db.session.connection().exec_driver_sql(
             "EXPLAIN QUERY PLAN " + statement, parameters).all())
         assert "COVERING INDEX ix_requests_platform_open_deadline" in plan, plan
+
+
+# --- What is made once and kept (core/memo): never a stale page -------------------------------------------
+
+def test_a_kept_row_still_counts_down_and_turns_overdue_as_time_passes(app, make, auth, client):
+    parties = make.parties()
+    with time_machine.travel(START, tick=False):
+        request_id = make.request(parties, priority="urgent")  # due in 24 hours
+    with app.app_context():
+        reference = db.session.get(Request, request_id).reference
+    seen = []
+    for hours in (2, 2, 23.5, 30):
+        with time_machine.travel(START + timedelta(hours=hours), tick=False):
+            auth.login(parties.agent)  # a session of that moment (an older one would have timed out)
+            seen.append(_row(client.get("/requests/?lang=en").get_data(as_text=True), reference))
+            auth.logout()
+    assert seen[0] == seen[1]  # the same page twice: the same row
+    assert "22 h 0 min left" in seen[0] and seen[0].startswith('<tr class="">')
+    assert "0 h 30 min left" in seen[2] and seen[2].startswith('<tr class="">')
+    assert "overdue by 6 h 0 min" in seen[3] and seen[3].startswith('<tr class="is-overdue">')
+    # The cells that do not depend on time are the same in every one.
+    cells = [row.split('<span class="portal-deadline')[0].split(">", 1)[1] for row in seen]
+    assert len(set(cells)) == 1
+
+
+def test_a_row_shows_its_new_status_and_the_list_count_follows(app, make, auth, client):
+    parties = make.parties()
+    request_id = make.request(parties)
+    with app.app_context():
+        reference = db.session.get(Request, request_id).reference
+    auth.login(parties.agent)
+    before = client.get("/requests/?lang=en&status=all").get_data(as_text=True)
+    assert ">Issued<" in _row(before, reference)
+    with app.app_context():
+        req = db.session.get(Request, request_id)
+        req.status, req.is_open = "acknowledged", True
+        db.session.commit()
+    after = client.get("/requests/?lang=en&status=all").get_data(as_text=True)
+    assert ">Acknowledged<" in _row(after, reference) and ">Issued<" not in _row(after, reference)
+    with app.app_context():
+        req = db.session.get(Request, request_id)
+        req.status, req.is_open = "closed", False
+        db.session.commit()
+    # The default list (still owed an answer) was asked before: its kept statement reads the table anew.
+    assert reference not in client.get("/requests/?lang=en").get_data(as_text=True)
+
+
+def test_the_overdue_filter_is_as_of_each_page_not_of_the_first(app, make, auth, client):
+    parties = make.parties()
+    with time_machine.travel(START, tick=False):
+        request_id = make.request(parties, priority="urgent")
+    with app.app_context():
+        reference = db.session.get(Request, request_id).reference
+    for hours, listed in ((23, False), (25, True)):
+        with time_machine.travel(START + timedelta(hours=hours), tick=False):
+            auth.login(parties.agent)
+            assert (reference in client.get("/requests/?lang=en&overdue=y").get_data(as_text=True)) is listed
+            auth.logout()
+
+
+def test_the_filter_panel_shows_each_choice_in_each_language(app, make, auth, client):
+    parties = make.parties()
+    make.request(parties)
+    auth.login(parties.agent)
+    plain = client.get("/requests/?lang=en").get_data(as_text=True)
+    chosen = client.get("/requests/?lang=en&priority=urgent&overdue=y").get_data(as_text=True)
+    korean = client.get("/requests/?lang=ko&priority=urgent&overdue=y").get_data(as_text=True)
+    assert '<details class="portal-filter-panel">' in plain and "in use" not in plain
+    assert '<details class="portal-filter-panel" open>' in chosen and "2 in use" in chosen
+    assert re.search(r'<option selected value="urgent">Urgent</option>', chosen)
+    assert re.search(r'<input checked id="overdue" name="overdue" type="checkbox" value="y">', chosen)
+    assert re.search(r'<option selected value="urgent">긴급</option>', korean) and "필터" in korean
+    # Asked again, the first panel is unchanged: nothing of the second leaked into it.
+    assert client.get("/requests/?lang=en").get_data(as_text=True).count("selected value=") == plain.count("selected value=")

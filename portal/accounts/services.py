@@ -10,11 +10,12 @@ import hmac
 import re
 import secrets
 from datetime import datetime
+from functools import cache
 
 import pyotp
 from flask import current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from portal.accounts.models import (
     PasswordReset,
@@ -253,11 +254,16 @@ def open_session(user: User) -> UserSession:
     return session
 
 
+@cache  # every page runs it: built once, on first use (not at import, before the mappers are configured)
+def _session_by_token():
+    return select(UserSession).where(UserSession.token_hash == bindparam("token_hash"))
+
+
 def load_session(token: str) -> User | None:
     """The user behind a session token, if the session is open, not idle too long and not too old."""
     if not token:
         return None
-    session = db.session.scalar(select(UserSession).where(UserSession.token_hash == token_digest(token)))
+    session = db.session.scalar(_session_by_token(), {"token_hash": token_digest(token)})
     if session is None or not session.is_open:
         return None
     now = clock.now()

@@ -89,13 +89,16 @@ class SearchForm(PortalForm):
     submit = SubmitField(_l("Search"))
 
 
+# What the list's status filter may be: still owed an answer, all, or one status of an issued request.
+FILTER_STATUSES = ("open", "all", *(k for k in STATUS_LABELS if k not in ("draft", "awaiting_approval")))
+
+
 class FilterForm(PortalForm):
     class Meta:
         csrf = False  # a GET form that changes nothing
 
     status = SelectField(_l("Status"), choices=lambda: [("open", str(_l("Open (answer due)"))), ("all", str(_l("All")))]
-                         + [(k, str(v)) for k, v in STATUS_LABELS.items() if k not in ("draft", "awaiting_approval")],
-                         default="open")
+                         + [(k, str(STATUS_LABELS[k])) for k in FILTER_STATUSES[2:]], default="open")
     request_type = SelectField(_l("Type"), choices=lambda: _blank(_l("Any type")) + choices(TYPE_LABELS), default="")
     priority = SelectField(_l("Priority"), choices=lambda: _blank(_l("Any priority")) + choices(PRIORITY_LABELS),
                            default="")

@@ -3,7 +3,8 @@
 A list page shows fifty requests, each with a date, a deadline in two zones, a countdown and four translated
 names. Through Jinja macros and filters each value looked up the language, the zone and the catalogue again
 through Flask's context proxies, and the rows were most of the page's time (issue 15). Here the page looks
-them up once (`Viewer`) and each row is one string.
+them up once (`Viewer`) and each row is one string, of which the cells that do not change with time are
+kept per row as read (`_CELLS`): only the lateness and the countdown are made for each page.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from markupsafe import Markup, escape
 from portal import i18n
 from portal.core import clock
 from portal.core.bilingual import pick
+from portal.core.memo import Memo
 from portal.requests import deadlines, labels
 from portal.requests.models import lateness
 
@@ -54,47 +56,64 @@ def deadline_cell(req, viewer: Viewer, explain: bool = True) -> Markup:
     on <body>) and, with `explain`, the sentence that says how it was computed."""
     if req.deadline is None:
         return Markup("<span>%s</span>") % viewer.gettext("Set when the request is issued")
-    late = lateness(req, viewer.now)
-    stamp = req.deadline.isoformat()
-    html = [f'<span class="portal-deadline {_LATENESS[late]}"><time datetime="{stamp}">',
-            escape(clock.format_moment(req.deadline, viewer.zone, viewer.language)), "</time>"]
+    html = _deadline(req, viewer, _moment(req, viewer), lateness(req, viewer.now))
+    if explain:
+        html += f' <span class="portal-deadline-explained">{escape(deadlines.explanation(req))}</span>'
+    return Markup(html)
+
+
+def _moment(req, viewer: Viewer) -> str:
+    """The deadline's <time>, in both zones: the part of the cell that does not change as time passes."""
+    moment = escape(clock.format_moment(req.deadline, viewer.zone, viewer.language))
+    return f'<time datetime="{req.deadline.isoformat()}">{moment}</time>'
+
+
+def _deadline(req, viewer: Viewer, moment: str, late: str | None) -> str:
+    """The cell around `moment` as of `viewer.now`: how late, and the countdown of an open request."""
+    html = [f'<span class="portal-deadline {_LATENESS[late]}">', moment]
     if req.is_open:
-        html += [f' <span class="portal-countdown" data-deadline="{stamp}">',
+        html += [f' <span class="portal-countdown" data-deadline="{req.deadline.isoformat()}">',
                  escape(deadlines.countdown(req, viewer.now, viewer.translations)), "</span>"]
         if late:
             html += [" ", viewer.badges[late]]
     html.append("</span>")
-    if explain:
-        html += [' <span class="portal-deadline-explained">', escape(deadlines.explanation(req)), "</span>"]
-    return Markup("".join(html))
+    return "".join(html)
+
+
+# The cells of a row that do not change with time, for each row as read, language and zone: a request's
+# row changes only when one of its listed columns does, and then it is another key.
+_CELLS = Memo(4096)
 
 
 def rows(requests, viewer: Viewer) -> Markup:
     """The <tr> of each request of a list page (rows of services.list_requests(rows=True)): reference, the
     other party, type and category, priority, items, status, date of issue and deadline."""
-    names = labels.names(viewer.language)  # escaped once
-    preparing = escape(viewer.gettext("Notice being prepared"))
     # The request page's address without its number (the route is /requests/<int:request_id>).
     detail = url_for("requests.detail", request_id=0)[:-1]
-    counterparts: dict[tuple[str, str], str] = {}  # a page names a few organisations many times
     html = []
     for row in requests:
-        priority = names.priority.get(row.priority) or escape(row.priority)
-        if row.priority == "urgent":
-            priority = f"<strong>{priority}</strong>"
-        status = names.status.get(row.status) or escape(row.status)
-        if row.notice_pending:
-            status = f"{status} · {preparing}"
-        key = (row.counterpart_name_ko, row.counterpart_name_en)
-        counterpart = counterparts.get(key)
-        if counterpart is None:
-            counterpart = counterparts[key] = escape(pick(viewer.language, *key))
-        html.append(
-            f'<tr class="{_LATENESS[lateness(row, viewer.now)]}">'
-            f'<td><a href="{detail}{row.id}">{escape(row.reference)}</a></td><td>{counterpart}</td>'
-            f'<td>{names.type.get(row.request_type) or escape(row.request_type)}<span class="portal-summary">'
-            f'{names.category.get(row.category) or escape(row.category or "")}</span></td>'
-            f"<td>{priority}</td><td>{i18n.number(row.item_count)}</td><td>{status}</td>"
-            f"<td>{escape(clock.format_day(row.issued_at, viewer.language))}</td>"
-            f"<td>{deadline_cell(row, viewer, explain=False)}</td></tr>\n")
+        cells, moment = _CELLS.get((tuple(row), viewer.language, viewer.zone, detail),
+                                   lambda: _cells(row, viewer, detail))
+        late = lateness(row, viewer.now)
+        deadline = (_deadline(row, viewer, moment, late) if row.deadline is not None
+                    else deadline_cell(row, viewer, explain=False))
+        html.append(f'<tr class="{_LATENESS[late]}">{cells}<td>{deadline}</td></tr>\n')
     return Markup("".join(html))
+
+
+def _cells(row, viewer: Viewer, detail: str) -> tuple[str, str | None]:
+    """A row's cells up to its deadline's, and the deadline's <time>."""
+    names = labels.names(viewer.language)  # escaped once
+    priority = names.priority.get(row.priority) or escape(row.priority)
+    if row.priority == "urgent":
+        priority = f"<strong>{priority}</strong>"
+    status = names.status.get(row.status) or escape(row.status)
+    if row.notice_pending:
+        status = f"{status} · {escape(viewer.gettext('Notice being prepared'))}"
+    counterpart = escape(pick(viewer.language, row.counterpart_name_ko, row.counterpart_name_en))
+    cells = (f'<td><a href="{detail}{row.id}">{escape(row.reference)}</a></td><td>{counterpart}</td>'
+             f'<td>{names.type.get(row.request_type) or escape(row.request_type)}<span class="portal-summary">'
+             f'{names.category.get(row.category) or escape(row.category or "")}</span></td>'
+             f"<td>{priority}</td><td>{i18n.number(row.item_count)}</td><td>{status}</td>"
+             f"<td>{escape(clock.format_day(row.issued_at, viewer.language))}</td>")
+    return cells, _moment(row, viewer) if row.deadline is not None else None

@@ -2,16 +2,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import datetime
 from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import aliased
 
 from portal.accounts.models import Organisation, User
 from portal.core import clock, policy
+from portal.core.memo import Memo
 from portal.core.exceptions import NotFound, ValidationError
 from portal.core.pagination import keyset_page
 from portal.extensions import db
@@ -143,7 +144,38 @@ def list_requests(user: User, filters: Filters, after: str | None = None, limit:
     "value|id" of the last one shown); `count`: also how many match the filters in all. `rows`: the page
     holds rows of the list's columns (`_listed`) instead of Request objects."""
     limit = limit or PAGE_SIZE
-    order = SORTS[sort_of(sort)]
+    sort = sort_of(sort)
+    order = SORTS[sort]
+    params = {"now": clock.now()}
+    if after:
+        params["after_value"], params["after_id"] = _decode_after(after, order)
+    # Everything the statements are built from: who looks (see policy.scoped and the unread filter), the
+    # filters and the page's shape.
+    key = (user.id, user.role, user.organisation_id, user.organisation.kind, astuple(filters), sort, bool(after),
+           limit, rows)
+    listed, counted = _STATEMENTS.get(key, lambda: _statements(user, filters, sort, bool(after), limit, rows))
+    # Rows through the connection, not the ORM session: nothing of them is an object to track.
+    found = (db.session.connection().execute(listed, params).all() if rows
+             else db.session.scalars(listed, params).all())
+    total = db.session.connection().execute(counted, params).scalar() if count else None
+
+    def cursor(row: Request) -> str:  # "value|id" of the order's column: where the next page starts
+        value = order.value_of(row)
+        return f"{value.isoformat() if isinstance(value, datetime) else value}|{row.id}"
+
+    page = keyset_page(found, limit, key=cursor)
+    return Page(page.items, page.next_key, total)
+
+
+# A list's two statements, built once per key: building them again for every page cost more than running
+# them. The moment and the cursor's values are bound when they run.
+_STATEMENTS = Memo(1024)
+
+
+def _statements(user: User, filters: Filters, sort: str, paged: bool, limit: int, rows: bool):
+    """(the page's select, its count)."""
+    order = SORTS[sort]
+    kind, organisation_id = user.organisation.kind, user.organisation_id
     query = policy.scoped(select(Request), Request, user, "request.view")
     query = query.where(Request.status.notin_(UNISSUED))
     if filters.status == "open":
@@ -156,7 +188,7 @@ def list_requests(user: User, filters: Filters, after: str | None = None, limit:
         if value:
             query = query.where(column == value)
     if filters.overdue:
-        query = query.where(Request.is_open.is_(True), Request.deadline <= clock.now())
+        query = query.where(Request.is_open.is_(True), Request.deadline <= bindparam("now"))
     if filters.reference:
         query = query.where(Request.reference == filters.reference)
     if filters.updated_since:
@@ -170,34 +202,23 @@ def list_requests(user: User, filters: Filters, after: str | None = None, limit:
     if filters.url_hash:
         wanted = [filters.url_hash] if isinstance(filters.url_hash, str) else list(filters.url_hash)
         matching = select(RequestItem.request_id).where(RequestItem.url_hash.in_(wanted))
-        if user.organisation.kind == "platform":
-            matching = matching.where(RequestItem.platform_id == user.organisation_id)
+        if kind == "platform":
+            matching = matching.where(RequestItem.platform_id == organisation_id)
         query = query.where(Request.id.in_(matching))
-    if count:
-        total = db.session.scalar(select(func.count()).select_from(Request).where(query.whereclause))
-    else:
-        total = None
+    counted = select(func.count()).select_from(Request).where(query.whereclause)
     if rows:
         counterpart, columns = _listed()
-        side = Request.agency_id if user.organisation.kind == "platform" else Request.platform_id
+        side = Request.agency_id if kind == "platform" else Request.platform_id
         query = select(*columns).join(counterpart, counterpart.id == side).where(query.whereclause)
     column = order.column
-    if after:
-        value, last_id = _decode_after(after, order)
+    if paged:
+        value, last_id = bindparam("after_value"), bindparam("after_id")
         if order.descending:
             query = query.where(or_(column < value, and_(column == value, Request.id < last_id)))
         else:
             query = query.where(or_(column > value, and_(column == value, Request.id > last_id)))
     ordering = (column.desc(), Request.id.desc()) if order.descending else (column, Request.id)
-    query = query.order_by(*ordering).limit(limit + 1)
-    found = db.session.execute(query).all() if rows else db.session.scalars(query).all()
-
-    def cursor(row: Request) -> str:  # "value|id" of the order's column: where the next page starts
-        value = order.value_of(row)
-        return f"{value.isoformat() if isinstance(value, datetime) else value}|{row.id}"
-
-    page = keyset_page(found, limit, key=cursor)
-    return Page(page.items, page.next_key, total)
+    return query.order_by(*ordering).limit(limit + 1), counted
 
 
 def address_hashes(text: str) -> set[str]:

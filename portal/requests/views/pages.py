@@ -6,13 +6,17 @@ import re
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup
 
-from portal.core import input as reader
+from portal import i18n
 from portal.core import clock, policy
+from portal.core import input as reader
 from portal.core.exceptions import DomainError
+from portal.core.memo import Memo
 from portal.core.pagination import keyset_page
 from portal.requests import bp, listing, notices, services, urls
 from portal.requests.forms import (
+    FILTER_STATUSES,
     AttachmentForm,
     ButtonForm,
     ExtensionForm,
@@ -33,9 +37,8 @@ from portal.requests.views.common import ITEMS_PER_PAGE, REFERENCE, _load
 @bp.get("/")
 @policy.access("request.view")
 def index():
-    form = FilterForm(request.args)
     filters = services.Filters(
-        status=form.status.data if form.status.data in dict(form.status.choices) else "open",
+        status=request.args.get("status") if request.args.get("status") in FILTER_STATUSES else "open",
         request_type=request.args.get("request_type") or None,
         priority=request.args.get("priority") or None,
         category=request.args.get("category") or None,
@@ -59,12 +62,27 @@ def index():
         abort(404)
     unissued = services.unissued_requests(current_user) if policy.can(current_user, "request.draft") else []
     args = {k: v for k, v in request.args.items() if k != "after"}
-    return render_template("requests/list.html", page=page, filters=filters, form=form,
+    return render_template("requests/list.html", page=page, filters=filters,
+                           filter_panel=_filter_panel(filters, sort),
                            rows=listing.rows(page.requests, listing.Viewer.current()),
                            search_form=SearchForm(), unissued=unissued, now=clock.now(), sort=sort,
                            sort_links=_sort_links(sort, {k: v for k, v in args.items() if k != "sort"}),
                            first_page_args=args if after else None,
                            next_page_args={**args, "after": page.next_after})
+
+
+# The filter panel, made once per language and choice: its select lists were a fifth of the list page.
+_FILTER_PANELS = Memo(512)
+_FILTER_FIELDS = ("status", "request_type", "priority", "category", "overdue", "unread")
+
+
+def _filter_panel(filters: services.Filters, sort: str) -> Markup:
+    """The panel shows the filters in use (`filters`) and the form's fields as asked (`request.args`)."""
+    asked = tuple(request.args.get(name) for name in _FILTER_FIELDS)
+    key = (i18n.current_language(), request.script_root, sort, filters.status, filters.request_type,
+           filters.priority, filters.category, filters.overdue, filters.unread, asked)
+    return _FILTER_PANELS.get(key, lambda: Markup(render_template(
+        "requests/_filter_panel.html", filters=filters, sort=sort, form=FilterForm(request.args))))
 
 
 def _sort_links(sort: str, args: dict) -> dict[str, str]:
