@@ -185,10 +185,33 @@ def test_the_inbox_count_reads_the_index_alone_on_sqlite(app, make):
         finally:
             event.remove(db.engine, "before_cursor_execute", note)
         assert page.total == 1 and page.requests[0].counterpart_name_en
-        statement, parameters = next((s, p) for s, p in statements if s.lstrip().upper().startswith("SELECT COUNT"))
-        plan = " ".join(row[-1] for row in db.session.connection().exec_driver_sql(
-            "EXPLAIN QUERY PLAN " + statement, parameters).all())
-        assert "COVERING INDEX ix_requests_platform_open_deadline" in plan, plan
+        # The count rides on the page's one statement, as a subquery that reads the index alone.
+        assert len(statements) == 1, statements
+        statement, parameters = statements[0]
+        plan = db.session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+        subquery = [row[-1] for row in plan if row[1] != 0]  # the rows under "SCALAR SUBQUERY"
+        assert any("COVERING INDEX ix_requests_platform_open_deadline" in step for step in subquery), plan
+
+
+def test_the_count_is_right_on_every_page_and_on_an_empty_one(app, make):
+    parties = make.parties()
+    for _ in range(5):
+        make.request(parties)
+    with app.app_context():
+        from portal.accounts.models import User
+        from portal.requests.services.queries import Filters, list_requests
+
+        agent = db.session.get(User, parties.agent.id)
+        first = list_requests(agent, Filters(), limit=2, count=True, rows=True)
+        second = list_requests(agent, Filters(), after=first.next_after, limit=2, count=True, rows=True)
+        last = list_requests(agent, Filters(), after=second.next_after, limit=2, count=True, rows=True)
+        assert [len(p.requests) for p in (first, second, last)] == [2, 2, 1]
+        assert first.total == second.total == last.total == 5  # the filters' count, not the page's
+        beyond = list_requests(agent, Filters(), after=f"{last.requests[-1].deadline.isoformat()}|{10**9}",
+                               limit=2, count=True, rows=True)
+        assert beyond.requests == [] and beyond.total == 5
+        nothing = list_requests(agent, Filters(reference="ZZ-0000-000000"), count=True, rows=True)
+        assert nothing.requests == [] and nothing.total == 0
 
 
 # --- What is made once and kept (core/memo): never a stale page -------------------------------------------

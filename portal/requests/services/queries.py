@@ -152,12 +152,14 @@ def list_requests(user: User, filters: Filters, after: str | None = None, limit:
     # Everything the statements are built from: who looks (see policy.scoped and the unread filter), the
     # filters and the page's shape.
     key = (user.id, user.role, user.organisation_id, user.organisation.kind, astuple(filters), sort, bool(after),
-           limit, rows)
-    listed, counted = _STATEMENTS.get(key, lambda: _statements(user, filters, sort, bool(after), limit, rows))
+           limit, rows, count)
+    listed, counted = _STATEMENTS.get(key, lambda: _statements(user, filters, sort, bool(after), limit, rows, count))
     # Rows through the connection, not the ORM session: nothing of them is an object to track.
     found = (db.session.connection().execute(listed, params).all() if rows
              else db.session.scalars(listed, params).all())
-    total = db.session.connection().execute(counted, params).scalar() if count else None
+    total = None
+    if count:  # a page of rows carries the count (column `total`); an empty one asks for it alone
+        total = found[0].total if rows and found else db.session.connection().execute(counted, params).scalar()
 
     def cursor(row: Request) -> str:  # "value|id" of the order's column: where the next page starts
         value = order.value_of(row)
@@ -172,8 +174,9 @@ def list_requests(user: User, filters: Filters, after: str | None = None, limit:
 _STATEMENTS = Memo(1024)
 
 
-def _statements(user: User, filters: Filters, sort: str, paged: bool, limit: int, rows: bool):
-    """(the page's select, its count)."""
+def _statements(user: User, filters: Filters, sort: str, paged: bool, limit: int, rows: bool, count: bool):
+    """(the page's select, its count). Rows with `count` carry the count too, as column `total`: one statement
+    and one round trip fewer (the subquery runs once, not per row)."""
     order = SORTS[sort]
     kind, organisation_id = user.organisation.kind, user.organisation_id
     query = policy.scoped(select(Request), Request, user, "request.view")
@@ -209,6 +212,8 @@ def _statements(user: User, filters: Filters, sort: str, paged: bool, limit: int
     if rows:
         counterpart, columns = _listed()
         side = Request.agency_id if kind == "platform" else Request.platform_id
+        if count:
+            columns = (*columns, counted.scalar_subquery().label("total"))
         query = select(*columns).join(counterpart, counterpart.id == side).where(query.whereclause)
     column = order.column
     if paged:

@@ -66,12 +66,14 @@ def index():
                            filter_panel=_filter_panel(filters, sort),
                            rows=listing.rows(page.requests, listing.Viewer.current()),
                            search_form=SearchForm(), unissued=unissued, now=clock.now(), sort=sort,
-                           sort_links=_sort_links(sort, {k: v for k, v in args.items() if k != "sort"}),
+                           table_head=_table_head(sort, {k: v for k, v in args.items() if k != "sort"})
+                           if page.requests else None,
                            first_page_args=args if after else None,
                            next_page_args={**args, "after": page.next_after})
 
 
-# The filter panel, made once per language and choice: its select lists were a fifth of the list page.
+# The filter panel and the table's head, made once per language and choice: the select lists, the sort
+# links and the headings' macros were a fifth of the list page.
 _FILTER_PANELS = Memo(512)
 _FILTER_FIELDS = ("status", "request_type", "priority", "category", "overdue", "unread")
 
@@ -83,6 +85,17 @@ def _filter_panel(filters: services.Filters, sort: str) -> Markup:
            filters.priority, filters.category, filters.overdue, filters.unread, asked)
     return _FILTER_PANELS.get(key, lambda: Markup(render_template(
         "requests/_filter_panel.html", filters=filters, sort=sort, form=FilterForm(request.args))))
+
+
+_TABLE_HEADS = Memo(512)
+
+
+def _table_head(sort: str, args: dict) -> Markup:
+    """The sort links and the table's head (its columns name the other side), once per language and order."""
+    kind = current_user.organisation.kind
+    key = (i18n.current_language(), request.script_root, kind, sort, tuple(sorted(args.items())))
+    return _TABLE_HEADS.get(key, lambda: Markup(render_template(
+        "requests/_table_head.html", sort=sort, kind=kind, sort_links=_sort_links(sort, args))))
 
 
 def _sort_links(sort: str, args: dict) -> dict[str, str]:
