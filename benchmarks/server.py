@@ -121,6 +121,11 @@ def login_cookie(host, port, email: str, password: str, secret: str) -> str:
     status, cookie, location, _ = _call(host, port, "POST", "/login/code", {**form, "Cookie": jar},
                                         urllib.parse.urlencode({"code": code}).encode())
     assert status == 302 and "/login" not in (location or ""), f"code: {status} {location}"
+    jar = cookie.split(";", 1)[0] if cookie else jar
+    # The first page puts the form token (CSRF) in the session, and a browser keeps the cookie it is given:
+    # without this, every page of the load test would make a new token and send a new cookie.
+    status, cookie, _, _ = _call(host, port, "GET", "/requests/", {"Cookie": jar, "Accept-Language": "en"})
+    assert status == 200, f"first page: {status}"
     return cookie.split(";", 1)[0] if cookie else jar
 
 

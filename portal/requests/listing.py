@@ -80,21 +80,19 @@ def _deadline(req, viewer: Viewer, moment: str, late: str | None) -> str:
     return "".join(html)
 
 
-# The cells of a row that do not change with time, for each request as shown (the columns they show),
-# language and zone: when one of those columns changes, it is another key.
+# The cells of a row that do not change with time, for each row as read (a ListedRequest), language and
+# zone: when one of its columns changes, it is another key.
 _CELLS = Memo(4096)
 
 
 def rows(requests, viewer: Viewer) -> Markup:
-    """The <tr> of each request of a list page (rows of services.list_requests(rows=True)): reference, the
-    other party, type and category, priority, items, status, date of issue and deadline."""
+    """The <tr> of each request of a list page (the ListedRequest rows of services.list_requests(rows=True)):
+    reference, the other party, type and category, priority, items, status, date of issue and deadline."""
     # The request page's address without its number (the route is /requests/<int:request_id>).
     detail = url_for("requests.detail", request_id=0)[:-1]
     html = []
     for row in requests:
-        shown = (row.id, row.reference, row.request_type, row.category, row.priority, row.item_count, row.status,
-                 row.notice_pending, row.issued_at, row.deadline, row.counterpart_name_ko, row.counterpart_name_en)
-        cells, moment = _CELLS.get((shown, viewer.language, viewer.zone, detail), lambda: _cells(row, viewer, detail))
+        cells, moment = _CELLS.get((row, viewer.language, viewer.zone, detail), lambda: _cells(row, viewer, detail))
         late = lateness(row, viewer.now)
         deadline = (_deadline(row, viewer, moment, late) if row.deadline is not None
                     else deadline_cell(row, viewer, explain=False))

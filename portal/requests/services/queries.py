@@ -1,6 +1,7 @@
 """Lists and look-ups: what a user may see of requests, one page at a time."""
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable
 from dataclasses import astuple, dataclass
 from datetime import datetime
@@ -138,6 +139,13 @@ def _listed():
     return counterpart, columns
 
 
+# A list's row as a named tuple: its fields are read a dozen times per row, and a database row looks
+# each name up in a mapping.
+ListedRequest = namedtuple("ListedRequest", (
+    "id", "reference", "request_type", "category", "priority", "item_count", "status", "is_open", "notice_pending",
+    "issued_at", "deadline", "very_overdue_from", "counterpart_name_ko", "counterpart_name_en"))
+
+
 def list_requests(user: User, filters: Filters, after: str | None = None, limit: int | None = None,
                   sort: str = DEFAULT_SORT, count: bool = False, rows: bool = False) -> Page:
     """Requests `user` may see, in the order `sort` names (then by id), one keyset page at a time (`after`:
@@ -154,12 +162,18 @@ def list_requests(user: User, filters: Filters, after: str | None = None, limit:
     key = (user.id, user.role, user.organisation_id, user.organisation.kind, astuple(filters), sort, bool(after),
            limit, rows, count)
     listed, counted = _STATEMENTS.get(key, lambda: _statements(user, filters, sort, bool(after), limit, rows, count))
-    # Rows through the connection, not the ORM session: nothing of them is an object to track.
-    found = (db.session.connection().execute(listed, params).all() if rows
-             else db.session.scalars(listed, params).all())
     total = None
-    if count:  # a page of rows carries the count (column `total`); an empty one asks for it alone
-        total = found[0].total if rows and found else db.session.connection().execute(counted, params).scalar()
+    if rows:  # through the connection, not the ORM session: nothing of them is an object to track
+        found = db.session.connection().execute(listed, params).all()
+        if count and found:  # the page's rows carry the count, last (an empty page asks for it below)
+            total = found[0][-1]
+            found = [ListedRequest._make(row[:-1]) for row in found]
+        else:
+            found = [ListedRequest._make(row) for row in found]
+    else:
+        found = db.session.scalars(listed, params).all()
+    if count and total is None:
+        total = db.session.connection().execute(counted, params).scalar()
 
     def cursor(row: Request) -> str:  # "value|id" of the order's column: where the next page starts
         value = order.value_of(row)
