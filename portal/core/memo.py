@@ -19,10 +19,14 @@ class Memo(Generic[V]):
         self._lock = Lock()
 
     def get(self, key: Hashable, build: Callable[[], V]) -> V:
-        with self._lock:
-            if key in self._values:
-                self._values.move_to_end(key)
-                return self._values[key]
+        # Reads take no lock (a list looks up fifty keys a page): each of OrderedDict's operations is atomic,
+        # and a key dropped between them by another thread is simply built again.
+        try:
+            value = self._values[key]
+            self._values.move_to_end(key)
+            return value
+        except KeyError:
+            pass
         value = build()  # outside the lock: two threads may both build, the second keeps its own
         with self._lock:
             self._values[key] = value
