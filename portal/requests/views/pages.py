@@ -8,7 +8,6 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
-from portal import i18n
 from portal.core import clock, policy
 from portal.core import input as reader
 from portal.core.exceptions import DomainError
@@ -62,11 +61,11 @@ def index():
         abort(404)
     unissued = services.unissued_requests(current_user) if policy.can(current_user, "request.draft") else []
     args = {k: v for k, v in request.args.items() if k != "after"}
+    viewer = listing.Viewer.current()
     return render_template("requests/list.html", page=page, filters=filters,
-                           filter_panel=_filter_panel(filters, sort),
-                           rows=listing.rows(page.requests, listing.Viewer.current()),
-                           search_form=SearchForm(), unissued=unissued, now=clock.now(), sort=sort,
-                           table_head=_table_head(sort, {k: v for k, v in args.items() if k != "sort"})
+                           filter_panel=_filter_panel(viewer.language, filters, sort),
+                           rows=listing.rows(page.requests, viewer), unissued=unissued, now=viewer.now, sort=sort,
+                           table_head=_table_head(viewer.language, sort, {k: v for k, v in args.items() if k != "sort"})
                            if page.requests else None,
                            first_page_args=args if after else None,
                            next_page_args={**args, "after": page.next_after})
@@ -78,10 +77,10 @@ _FILTER_PANELS = Memo(512)
 _FILTER_FIELDS = ("status", "request_type", "priority", "category", "overdue", "unread")
 
 
-def _filter_panel(filters: services.Filters, sort: str) -> Markup:
+def _filter_panel(language: str, filters: services.Filters, sort: str) -> Markup:
     """The panel shows the filters in use (`filters`) and the form's fields as asked (`request.args`)."""
     asked = tuple(request.args.get(name) for name in _FILTER_FIELDS)
-    key = (i18n.current_language(), request.script_root, sort, filters.status, filters.request_type,
+    key = (language, request.script_root, sort, filters.status, filters.request_type,
            filters.priority, filters.category, filters.overdue, filters.unread, asked)
     return _FILTER_PANELS.get(key, lambda: Markup(render_template(
         "requests/_filter_panel.html", filters=filters, sort=sort, form=FilterForm(request.args))))
@@ -90,10 +89,10 @@ def _filter_panel(filters: services.Filters, sort: str) -> Markup:
 _TABLE_HEADS = Memo(512)
 
 
-def _table_head(sort: str, args: dict) -> Markup:
+def _table_head(language: str, sort: str, args: dict) -> Markup:
     """The sort links and the table's head (its columns name the other side), once per language and order."""
     kind = current_user.organisation.kind
-    key = (i18n.current_language(), request.script_root, kind, sort, tuple(sorted(args.items())))
+    key = (language, request.script_root, kind, sort, tuple(sorted(args.items())))
     return _TABLE_HEADS.get(key, lambda: Markup(render_template(
         "requests/_table_head.html", sort=sort, kind=kind, sort_links=_sort_links(sort, args))))
 
