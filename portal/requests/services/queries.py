@@ -194,9 +194,11 @@ def _statements(user: User, filters: Filters, sort: str, paged: bool, limit: int
     order = SORTS[sort]
     kind, organisation_id = user.organisation.kind, user.organisation_id
     query = policy.scoped(select(Request), Request, user, "request.view")
-    query = query.where(Request.status.notin_(UNISSUED))
+    if kind != "platform":  # a platform's scope (Request.scope_clause_for) leaves them out already
+        query = query.where(Request.status.notin_(UNISSUED))
+    # `is_open` as it is, not `IS 1`: SQLite checks the count's thousand index entries faster with `= 1`.
     if filters.status == "open":
-        query = query.where(Request.is_open.is_(True))
+        query = query.where(Request.is_open)
     elif filters.status != "all":
         query = query.where(Request.status == filters.status)
     for name, column in (("request_type", Request.request_type), ("priority", Request.priority),
@@ -205,7 +207,7 @@ def _statements(user: User, filters: Filters, sort: str, paged: bool, limit: int
         if value:
             query = query.where(column == value)
     if filters.overdue:
-        query = query.where(Request.is_open.is_(True), Request.deadline <= bindparam("now"))
+        query = query.where(Request.is_open, Request.deadline <= bindparam("now"))
     if filters.reference:
         query = query.where(Request.reference == filters.reference)
     if filters.updated_since:
