@@ -123,6 +123,8 @@ def _page_catalogue() -> dict:
     @pass_context
     def gettext(context, message, /, **variables):  # positional: a variable may be called "message"
         text = translations.ugettext(message)
+        if not variables and "%" not in text:  # most of a page's messages: nothing to format
+            return Markup(text) if context.eval_ctx.autoescape else text
         return (Markup(text) if context.eval_ctx.autoescape else text) % variables
 
     @pass_context

@@ -52,3 +52,18 @@ def test_audit_export_hint_groups_the_row_limit(auth, client, language, expected
     auth.as_role("system_admin")
     body = client.get(f"/admin/audit?lang={language}").data.decode()
     assert expected in body
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_template_gettext_with_and_without_variables_keeps_jinjas_rules(app, language):
+    """The page's `_` formats only when there is something to format; the result is what Jinja's would be:
+    translated, variables escaped, "%%" read as "%" when formatted."""
+    with app.test_request_context(f"/?lang={language}"):
+        plain = render_template_string('{{ _("Log out") }}')
+        filled = render_template_string('{{ _("Requests with the reference %(reference)s.", reference="<b>") }}')
+        percent = render_template_string('{{ _("%(n)s%% done", n=5) }}')
+        lone = render_template_string("{% autoescape false %}{{ _('a & b') }}{% endautoescape %}")
+    assert plain == {"ko": "로그아웃", "en": "Log out"}[language]
+    assert "&lt;b&gt;" in filled and "<b>" not in filled
+    assert percent == "5% done"
+    assert lone == "a & b"
