@@ -69,8 +69,23 @@ class User(UserMixin, db.Model):
 
     organisation: Mapped[Organisation] = relationship(back_populates="users", lazy="joined")
 
-    # Set by the user loader: the server-side session this request belongs to.
-    current_session = None
+    # Set by the user loader: the server-side session this request belongs to, as its id and token. Its
+    # object is read only by the pages that act on it (every page reading it cost a third of the look-up).
+    current_session_id = None
+    session_token = None
+
+    @property
+    def current_session(self) -> UserSession | None:
+        if self.current_session_id is None:
+            return None
+        session = db.session.get(UserSession, self.current_session_id)
+        if session is not None:
+            session.token = self.session_token
+        return session
+
+    @current_session.setter
+    def current_session(self, session: UserSession | None) -> None:
+        self.current_session_id, self.session_token = (session.id, session.token) if session else (None, None)
 
     @property
     def is_active(self) -> bool:  # Flask-Login
@@ -82,9 +97,9 @@ class User(UserMixin, db.Model):
 
     def get_id(self) -> str:
         # Flask-Login keeps this in the cookie: the session token, not the user id (alternative tokens).
-        if self.current_session is None or self.current_session.token is None:
+        if self.session_token is None:
             raise RuntimeError("a user is logged in only through a server-side session")
-        return self.current_session.token
+        return self.session_token
 
 
 class UserSession(db.Model):

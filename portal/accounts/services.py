@@ -16,7 +16,7 @@ import pyotp
 from flask import current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import defer
 
 from portal.accounts.models import (
     PasswordReset,
@@ -257,33 +257,36 @@ def open_session(user: User) -> UserSession:
 
 @cache  # every page runs it: built once, on first use (not at import, before the mappers are configured)
 def _session_by_token():
-    # The TOTP secret is decrypted only when a code is checked: decrypting it was a tenth of the look-up.
-    return (select(UserSession).where(UserSession.token_hash == bindparam("token_hash"))
-            .options(joinedload(UserSession.user).defer(User.totp_secret)))
+    # The user with its organisation as objects (every page uses them); of the session, the columns its
+    # checks read (User.current_session loads the object for the pages that act on it). The TOTP secret is
+    # decrypted only when a code is checked.
+    return (select(User, UserSession.id, UserSession.revoked_at, UserSession.expires_at, UserSession.last_seen_at)
+            .join(UserSession, UserSession.user_id == User.id)
+            .where(UserSession.token_hash == bindparam("token_hash"))
+            .options(defer(User.totp_secret)))
 
 
 def load_session(token: str) -> User | None:
     """The user behind a session token, if the session is open, not idle too long and not too old."""
     if not token:
         return None
-    session = db.session.scalar(_session_by_token(), {"token_hash": token_digest(token)})
-    if session is None or not session.is_open:
+    found = db.session.execute(_session_by_token(), {"token_hash": token_digest(token)}).first()
+    if found is None or found.revoked_at is not None:
         return None
     now = clock.now()
-    user = session.user
+    user, session_id = found.User, found.id
     # This runs while a page reads: the bookkeeping is a write of its own (core/transaction).
-    ending = ("deactivated" if not user.active else "absolute_timeout" if now >= session.expires_at
-              else "idle_timeout" if now - session.last_seen_at >= current_app.config["SESSION_IDLE_TIMEOUT"]
+    ending = ("deactivated" if not user.active else "absolute_timeout" if now >= found.expires_at
+              else "idle_timeout" if now - found.last_seen_at >= current_app.config["SESSION_IDLE_TIMEOUT"]
               else None)
     if ending:
-        transaction.write(lambda: close_session(db.session.get(UserSession, session.id), ending))
+        transaction.write(lambda: close_session(db.session.get(UserSession, session_id), ending))
         return None
     # Record activity at most once a minute: enough for a 30-minute idle limit, far fewer writes.
-    if (now - session.last_seen_at).total_seconds() >= 60:
+    if (now - found.last_seen_at).total_seconds() >= 60:
         transaction.write(lambda: db.session.execute(
-            update(UserSession).where(UserSession.id == session.id).values(last_seen_at=now)))
-    session.token = token
-    user.current_session = session
+            update(UserSession).where(UserSession.id == session_id).values(last_seen_at=now)))
+    user.current_session_id, user.session_token = session_id, token
     return user
 
 
