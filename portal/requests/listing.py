@@ -56,23 +56,25 @@ def deadline_cell(req, viewer: Viewer, explain: bool = True) -> Markup:
     on <body>) and, with `explain`, the sentence that says how it was computed."""
     if req.deadline is None:
         return Markup("<span>%s</span>") % viewer.gettext("Set when the request is issued")
-    html = _deadline(req, viewer, _moment(req, viewer), lateness(req, viewer.now))
+    stamp = req.deadline.isoformat()
+    html = _deadline(req, viewer, _moment(req, viewer, stamp), stamp, lateness(req, viewer.now))
     if explain:
         html += f' <span class="portal-deadline-explained">{escape(deadlines.explanation(req))}</span>'
     return Markup(html)
 
 
-def _moment(req, viewer: Viewer) -> str:
-    """The deadline's <time>, in both zones: the part of the cell that does not change as time passes."""
+def _moment(req, viewer: Viewer, stamp: str) -> str:
+    """The deadline's <time> (`stamp`: its ISO form), in both zones: the part of the cell that does not change
+    as time passes."""
     moment = escape(clock.format_moment(req.deadline, viewer.zone, viewer.language))
-    return f'<time datetime="{req.deadline.isoformat()}">{moment}</time>'
+    return f'<time datetime="{stamp}">{moment}</time>'
 
 
-def _deadline(req, viewer: Viewer, moment: str, late: str | None) -> str:
+def _deadline(req, viewer: Viewer, moment: str, stamp: str, late: str | None) -> str:
     """The cell around `moment` as of `viewer.now`: how late, and the countdown of an open request."""
     html = [f'<span class="portal-deadline {_LATENESS[late]}">', moment]
     if req.is_open:
-        html += [f' <span class="portal-countdown" data-deadline="{req.deadline.isoformat()}">',
+        html += [f' <span class="portal-countdown" data-deadline="{stamp}">',
                  escape(deadlines.countdown(req, viewer.now, viewer.translations)), "</span>"]
         if late:
             html += [" ", viewer.badges[late]]
@@ -92,16 +94,17 @@ def rows(requests, viewer: Viewer) -> Markup:
     detail = url_for("requests.detail", request_id=0)[:-1]
     html = []
     for row in requests:
-        cells, moment = _CELLS.get((row, viewer.language, viewer.zone, detail), lambda: _cells(row, viewer, detail))
+        cells, moment, stamp = _CELLS.get((row, viewer.language, viewer.zone, detail),
+                                          lambda: _cells(row, viewer, detail))
         late = lateness(row, viewer.now)
-        deadline = (_deadline(row, viewer, moment, late) if row.deadline is not None
+        deadline = (_deadline(row, viewer, moment, stamp, late) if row.deadline is not None
                     else deadline_cell(row, viewer, explain=False))
         html.append(f'<tr class="{_LATENESS[late]}">{cells}<td>{deadline}</td></tr>\n')
     return Markup("".join(html))
 
 
-def _cells(row, viewer: Viewer, detail: str) -> tuple[str, str | None]:
-    """A row's cells up to its deadline's, and the deadline's <time>."""
+def _cells(row, viewer: Viewer, detail: str) -> tuple[str, str | None, str | None]:
+    """A row's cells up to its deadline's, the deadline's <time> and its ISO form."""
     names = labels.names(viewer.language)  # escaped once
     priority = names.priority.get(row.priority) or escape(row.priority)
     if row.priority == "urgent":
@@ -115,4 +118,7 @@ def _cells(row, viewer: Viewer, detail: str) -> tuple[str, str | None]:
              f'{names.category.get(row.category) or escape(row.category or "")}</span></td>'
              f"<td>{priority}</td><td>{i18n.number(row.item_count)}</td><td>{status}</td>"
              f"<td>{escape(clock.format_day(row.issued_at, viewer.language))}</td>")
-    return cells, _moment(row, viewer) if row.deadline is not None else None
+    if row.deadline is None:
+        return cells, None, None
+    stamp = row.deadline.isoformat()
+    return cells, _moment(row, viewer, stamp), stamp
