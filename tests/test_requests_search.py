@@ -1,5 +1,8 @@
 """Search as users type it: a reference fragment, an address as pasted (normalised like items), a hash, words
 of the summary; always within the requests the user may see."""
+import re
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 from sqlalchemy import select
 
@@ -63,3 +66,24 @@ def test_another_platform_finds_nothing(app, make, issued):
     other = make.parties()
     for text in (reference[-6:], "victim.example/private/alice-123", "test request"):
         assert _found(app, other.agent.id, text=text) == set()
+
+
+def test_sorting_and_paging_a_search_by_address_keep_every_variant_of_it(app, make, auth):
+    """A pasted address without scheme is searched by the hashes of its variants (https, http, with and
+    without the trailing slash): the sort links carry all of them, not the first (the pager's links are made
+    from the same arguments)."""
+    parties = make.parties()
+    ids = [make.request(parties, "issued", urls=(url,)) for url in
+           ("http://victim.example/private/bob", "https://victim.example/private/bob/")]
+    auth.login(parties.officer)
+    location = auth.client.post("/requests/search", data={"q": "victim.example/private/bob"}).headers["Location"]
+    asked = parse_qs(urlsplit(location).query)["url"]
+    assert len(asked) > 1
+    page = auth.client.get(location).data.decode()
+    assert all(f'href="/requests/{request_id}"' in page for request_id in ids)
+    links = [link.replace("&amp;", "&") for link in re.findall(r'class="portal-sort-link" href="([^"]+)"', page)]
+    assert links
+    for link in links:
+        assert sorted(parse_qs(urlsplit(link).query)["url"]) == sorted(asked)
+        sorted_page = auth.client.get(link).data.decode()
+        assert all(f'href="/requests/{request_id}"' in sorted_page for request_id in ids)

@@ -60,7 +60,8 @@ def index():
     except DomainError:
         abort(404)
     unissued = services.unissued_requests(current_user) if policy.can(current_user, "request.draft") else []
-    args = {k: v for k, v in request.args.items() if k != "after"}
+    # Every value of a repeated argument: a pasted address is searched by the hashes of its variants (`url`).
+    args = {k: v if len(v) > 1 else v[0] for k, v in request.args.lists() if k != "after"}
     viewer = listing.Viewer.current()
     return render_template("requests/list.html", page=page, filters=filters,
                            filter_panel=_filter_panel(viewer.language, filters, sort),
@@ -92,7 +93,8 @@ _TABLE_HEADS = Memo(512)
 def _table_head(language: str, sort: str, args: dict) -> Markup:
     """The sort links and the table's head (its columns name the other side), once per language and order."""
     kind = current_user.organisation.kind
-    key = (language, request.script_root, kind, sort, tuple(sorted(args.items())))
+    key = (language, request.script_root, kind, sort,
+           tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in args.items())))
     return _TABLE_HEADS.get(key, lambda: Markup(render_template(
         "requests/_table_head.html", sort=sort, kind=kind, sort_links=_sort_links(sort, args))))
 
