@@ -21,6 +21,14 @@ def _row(page: str, reference: str) -> str:
     return match.group(0)
 
 
+def _issued_at_start(app, make, parties, **fields) -> tuple[int, str]:
+    """A request issued at START (an urgent one is due 24 hours later): its id and reference."""
+    with time_machine.travel(START, tick=False):
+        request_id = make.request(parties, **fields)
+    with app.app_context():
+        return request_id, db.session.get(Request, request_id).reference
+
+
 def test_a_row_names_the_other_side_and_translates_every_code_in_both_languages(app, make, auth, client):
     parties = make.parties()
     with time_machine.travel(START, tick=False):
@@ -52,10 +60,7 @@ def test_a_row_names_the_other_side_and_translates_every_code_in_both_languages(
 
 def test_lateness_marks_the_row_and_its_deadline_and_the_request_page_agrees(app, make, auth, client):
     parties = make.parties()
-    with time_machine.travel(START, tick=False):
-        late = make.request(parties, priority="urgent")
-    with app.app_context():
-        reference = db.session.get(Request, late).reference
+    late, reference = _issued_at_start(app, make, parties, priority="urgent")
     with time_machine.travel(START + timedelta(hours=30), tick=False):
         auth.login(parties.agent)
         page = client.get("/requests/?lang=en").get_data(as_text=True)
@@ -218,10 +223,7 @@ def test_the_count_is_right_on_every_page_and_on_an_empty_one(app, make):
 
 def test_a_kept_row_still_counts_down_and_turns_overdue_as_time_passes(app, make, auth, client):
     parties = make.parties()
-    with time_machine.travel(START, tick=False):
-        request_id = make.request(parties, priority="urgent")  # due in 24 hours
-    with app.app_context():
-        reference = db.session.get(Request, request_id).reference
+    request_id, reference = _issued_at_start(app, make, parties, priority="urgent")
     seen = []
     for hours in (2, 2, 23.5, 30):
         with time_machine.travel(START + timedelta(hours=hours), tick=False):
@@ -261,10 +263,7 @@ def test_a_row_shows_its_new_status_and_the_list_count_follows(app, make, auth, 
 
 def test_the_overdue_filter_is_as_of_each_page_not_of_the_first(app, make, auth, client):
     parties = make.parties()
-    with time_machine.travel(START, tick=False):
-        request_id = make.request(parties, priority="urgent")
-    with app.app_context():
-        reference = db.session.get(Request, request_id).reference
+    request_id, reference = _issued_at_start(app, make, parties, priority="urgent")
     for hours, listed in ((23, False), (25, True)):
         with time_machine.travel(START + timedelta(hours=hours), tick=False):
             auth.login(parties.agent)

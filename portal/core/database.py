@@ -21,19 +21,6 @@ class UTCDateTime(TypeDecorator):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def result_processor(self, dialect, coltype):
-        if dialect.name != "sqlite":
-            return super().result_processor(dialect, coltype)
-
-        # SQLite gives back the text SQLAlchemy stored ("2026-11-25 05:00:00.000000"): one call reads it, where
-        # the dialect's reader and this decorator's made three for each value of a list's rows.
-        def process(value: str | None):
-            if value is None:
-                return None
-            moment = datetime.fromisoformat(value)
-            return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-        return process
-
     def process_result_value(self, value: datetime | None, dialect):
         if value is None:
             return None

@@ -65,7 +65,7 @@ def index():
     viewer = listing.Viewer.current()
     return render_template("requests/list.html", page=page, filters=filters,
                            filter_panel=_filter_panel(viewer.language, filters, sort),
-                           rows=listing.rows(page.requests, viewer), unissued=unissued, now=viewer.now, sort=sort,
+                           rows=listing.rows(page.requests, viewer), unissued=unissued, sort=sort,
                            table_head=_table_head(viewer.language, sort, {k: v for k, v in args.items() if k != "sort"})
                            if page.requests else None,
                            first_page_args=args if after else None,
