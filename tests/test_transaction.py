@@ -112,6 +112,28 @@ def test_a_get_is_read_only_while_it_renders(app, client):
     assert seen == [True, True]
 
 
+def test_reads_and_writes_in_turn_on_the_same_connection_keep_their_modes(app, client):
+    # SQLite's query_only is set only when it changes (core/transaction): a GET after a POST on the
+    # connection the POST used is still refused a write, and a POST after a GET still writes.
+    codes, refused = [_code() for _ in range(3)], []
+
+    @_route(app, "/uow/turns", methods=("GET", "POST"))
+    def turns():
+        code = codes.pop(0)
+        db.session.add(_organisation(code))
+        try:
+            db.session.flush()
+        except DBAPIError:
+            refused.append(code)
+            raise
+        return code
+
+    written = [client.post("/uow/turns").data.decode(), None, None]
+    assert client.get("/uow/turns").status_code == 500
+    written[2] = client.post("/uow/turns").data.decode()
+    assert len(refused) == 1 and not _exists(app, refused[0])
+    assert all(_exists(app, code) for code in (written[0], written[2]))
+
 # --- Writes ----------------------------------------------------------------------------------------------
 
 def test_a_post_commits_once_after_the_view(app, client):

@@ -174,6 +174,8 @@ def _teardown_request(exc: BaseException | None) -> None:
 
 # --- Engine: how transactions begin ---------------------------------------------------------------------
 
+_QUERY_ONLY = "portal.query_only"  # the SQLite connection's query_only as last set (its record's info)
+
 def configure_engine(engine: Engine) -> None:
     """Begin read transactions read-only, and write transactions on SQLite with the writer's lock."""
     if engine.dialect.name == "sqlite":
@@ -192,12 +194,13 @@ def configure_engine(engine: Engine) -> None:
             # and then collide; readers begin deferred and never wait for a writer (WAL).
             # On the driver's own connection: through SQLAlchemy's execution each was a tenth of a page.
             driver = conn.connection.driver_connection
-            if reading():
-                driver.execute("PRAGMA query_only = ON")
-                driver.execute("BEGIN")
-            else:
-                driver.execute("PRAGMA query_only = OFF")
-                driver.execute("BEGIN IMMEDIATE")
+            read = reading()
+            # Set only when it changes: like every flag pragma, query_only expires the connection's prepared
+            # statements, and each page's first statements were compiled again (a tenth of a millisecond).
+            if conn.connection.info.get(_QUERY_ONLY) is not read:
+                driver.execute(f"PRAGMA query_only = {'ON' if read else 'OFF'}")
+                conn.connection.info[_QUERY_ONLY] = read
+            driver.execute("BEGIN" if read else "BEGIN IMMEDIATE")
     elif engine.dialect.name == "postgresql":
         @event.listens_for(engine, "begin")
         def _on_begin_postgresql(conn):
