@@ -77,12 +77,13 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from portal import api
     from portal.core.policy import enforce_access
-    from portal.site import menu
+    from portal.site import frame, menu
 
     api.init_app(app)  # registers the API's token caller, which must run before enforce_access
     app.before_request(enforce_access)
     headers.init_app(app)
     menu.init_app(app)
+    frame.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     return app
