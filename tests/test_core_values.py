@@ -1,9 +1,13 @@
-"""The shared value helpers of core: bilingual texts and pages."""
+"""The shared value helpers of core: bilingual texts, pages and aware UTC timestamps."""
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from portal.accounts.models import Organisation
 from portal.core.bilingual import Bilingual, bilingual, pick
+from portal.core.clock import UTC
 from portal.core.pagination import keyset_page, numbered_page
 from portal.extensions import db
 
@@ -46,3 +50,33 @@ def test_a_numbered_page_keeps_its_number_within_the_pages(app, make):
         empty = numbered_page(query.where(Organisation.code == "none"), 5, 2)
         assert (empty.items, empty.number, empty.pages, empty.total) == ([], 1, 1, 0)
         db.session.rollback()
+
+
+@pytest.mark.parametrize("moment", [
+    datetime(2026, 11, 25, 5, 0, tzinfo=UTC),
+    datetime(2026, 11, 25, 5, 0, 0, 123456, tzinfo=UTC),
+    datetime(2026, 11, 25, 14, 0, tzinfo=ZoneInfo("Asia/Seoul")),  # stored as 05:00 UTC
+    datetime(1, 1, 1, tzinfo=UTC),
+    datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+])
+def test_a_timestamp_comes_back_as_the_same_moment_in_utc(app, make, moment):
+    organisation = make.organisation("platform")
+    with app.app_context():
+        db.session.get(Organisation, organisation).created_at = moment
+        db.session.commit()
+    with app.app_context():
+        read = db.session.scalar(select(Organisation.created_at).where(Organisation.id == organisation))
+        assert read == moment and read.tzinfo is UTC
+
+
+def test_a_timestamp_text_with_an_offset_is_read_as_utc_too(app, make):
+    # SQLite keeps text: a value written by hand with its offset is still the same moment, in UTC.
+    organisation = make.organisation("platform")
+    with app.app_context():
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite keeps timestamps as text")
+        db.session.execute(text("UPDATE organisations SET created_at = '2026-11-25 14:00:00+09:00' WHERE id = :id"),
+                           {"id": organisation})
+        db.session.commit()
+        read = db.session.scalar(select(Organisation.created_at).where(Organisation.id == organisation))
+        assert read == datetime(2026, 11, 25, 5, 0, tzinfo=UTC) and read.tzinfo is UTC

@@ -21,6 +21,23 @@ class UTCDateTime(TypeDecorator):
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
+    def result_processor(self, dialect, coltype):
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+        general = super().result_processor(dialect, coltype)
+
+        # SQLite gives back the naive UTC text SQLAlchemy stored ("2026-11-25 05:00:00.000000"): read with its
+        # zone in one call. The dialect's reader and then `replace(tzinfo=)`, whose keyword parsing alone
+        # costs more than the reading, were a tenth of a list page's instructions.
+        def process(value):
+            if value is None:
+                return None
+            try:
+                return datetime.fromisoformat(value + "+00:00")
+            except (TypeError, ValueError):  # not that text (a value written with its offset): the general way
+                return general(value)
+        return process
+
     def process_result_value(self, value: datetime | None, dialect):
         if value is None:
             return None
