@@ -19,6 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     false,
+    literal_column,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -48,6 +49,18 @@ STATUSES = (DRAFT, AWAITING_APPROVAL, ISSUED, ACKNOWLEDGED, RESPONDED_PARTLY, RE
 UNISSUED = frozenset({DRAFT, AWAITING_APPROVAL})
 # The platform still owes an answer: the deadline runs.
 OPEN = frozenset({ISSUED, ACKNOWLEDGED, RESPONDED_PARTLY})
+
+
+def issued(column):
+    """`column NOT IN ('awaiting_approval', 'draft')`, its values written into the statement: SQLite uses a
+    partial index only for a statement that carries the index's condition as written, not as parameters
+    (the lists' open indexes below, whose condition this is)."""
+    return column.not_in([literal_column(f"'{status}'", String) for status in sorted(UNISSUED)])
+
+
+# The condition of the lists' open indexes: issued, and for the platform's also with its notice ready.
+_ISSUED_SQL = f"status NOT IN ({', '.join(repr(status) for status in sorted(UNISSUED))})"
+_VISIBLE_SQL = f"{_ISSUED_SQL} AND notice_ready_at IS NOT NULL"
 
 OUTCOMES = ("removed", "blocked_kr", "restricted", "not_found", "declined", "needs_information")
 # Outcomes that settle an item; "needs_information" keeps the request partly answered.
@@ -161,15 +174,17 @@ class Request(db.Model):
         CheckConstraint(one_of("request_type", TYPES), name="request_type"),
         CheckConstraint(one_of("category", CATEGORIES), name="category"),
         CheckConstraint(one_of("priority", PRIORITIES), name="priority"),
-        # The inbox: a platform's open requests by deadline, one status, or all of them. The trailing
-        # columns are the rest of what the list's scope and count read (status, notice_ready_at): the count
-        # of a thousand open requests is read from the index alone (2.5 ms to 0.3 ms on SQLite).
-        Index("ix_requests_platform_open_deadline", "platform_id", "is_open", "deadline", "id", "status",
-              "notice_ready_at"),
+        # The inbox: a platform's open requests by deadline, one status, or all of them. The open one holds
+        # only what the platform may see (partial, on the scope's condition): counting a thousand open
+        # requests reads their index entries and checks nothing else (on SQLite a third of the time of
+        # checking each entry's status and notice; 2.5 ms before the index covered them at all).
+        Index("ix_requests_platform_open_deadline", "platform_id", "is_open", "deadline", "id",
+              sqlite_where=text(_VISIBLE_SQL), postgresql_where=text(_VISIBLE_SQL)),
         Index("ix_requests_platform_status_deadline", "platform_id", "status", "deadline", "id", "notice_ready_at"),
         Index("ix_requests_platform_deadline", "platform_id", "deadline", "id"),
         # The same three for an agency's list.
-        Index("ix_requests_agency_open_deadline", "agency_id", "is_open", "deadline", "id", "status"),
+        Index("ix_requests_agency_open_deadline", "agency_id", "is_open", "deadline", "id",
+              sqlite_where=text(_ISSUED_SQL), postgresql_where=text(_ISSUED_SQL)),
         Index("ix_requests_agency_status_deadline", "agency_id", "status", "deadline", "id"),
         Index("ix_requests_agency_deadline", "agency_id", "deadline", "id"),
         # The tick: open requests by deadline, reminder time and very-overdue time.
@@ -205,8 +220,7 @@ class Request(db.Model):
         if kind == "agency":
             return cls.agency_id == user.organisation_id
         if kind == "platform":
-            return and_(cls.platform_id == user.organisation_id, cls.status.notin_(UNISSUED),
-                        cls.notice_ready_at.isnot(None))
+            return and_(cls.platform_id == user.organisation_id, issued(cls.status), cls.notice_ready_at.isnot(None))
         return false()
 
     def lateness(self, now: datetime | None = None) -> str | None:
