@@ -109,7 +109,7 @@ def test_deadline_shown_in_kst_and_the_viewers_zone(app, make, auth, client):
     assert "23 h 3 min left" in page
 
 
-def test_countdown_text():
+def test_countdown_text(app):  # `app`: every model imported, so a Request can be made in any order of tests
     req = Request(deadline=kst(2026, 11, 26, 14, 3))
     from flask import Flask  # a bare app is enough for gettext outside a request
     from flask_babel import Babel
@@ -138,3 +138,21 @@ def test_extension_replaces_the_explanation(app, make):
         assert req.deadline == kst(2026, 12, 2, 18, 0)
         assert req.very_overdue_from - req.deadline == req.deadline - kst(2026, 11, 26, 9, 0)
         assert req.deadline - req.remind_at == timedelta(hours=(req.deadline - kst(2026, 11, 26, 9, 0)).total_seconds() / 3600 / 4)
+
+
+@pytest.mark.parametrize("language, now, expected", [
+    ("en", kst(2026, 11, 25, 14, 2), "1 day 0 h left"),
+    ("en", kst(2026, 11, 24, 12, 0), "2 days 2 h left"),
+    ("en", kst(2026, 11, 26, 14, 2, 30), "0 h 0 min left"),
+    ("en", kst(2026, 11, 26, 14, 3), "0 h 0 min left"),
+    ("en", kst(2026, 11, 26, 14, 4), "overdue by 0 h 1 min"),
+    ("en", kst(2026, 11, 29, 15, 3), "overdue by 3 days 1 h"),
+    ("ko", kst(2026, 11, 24, 12, 0), "2일 2시간 남음"),
+    ("ko", kst(2026, 11, 26, 16, 13), "2시간 10분 초과"),
+])
+def test_countdown_words_in_each_language(app, language, now, expected):
+    # The words are looked up once per catalogue (deadlines._Words): every number still gets its own plural.
+    req = Request(deadline=kst(2026, 11, 26, 14, 3))
+    with app.test_request_context(f"/?lang={language}"):
+        app.preprocess_request()
+        assert deadlines.countdown(req, now) == expected

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from portal.core import clock
 from portal.core.exceptions import ValidationError
+from portal.core.memo import Memo
 from portal.extensions import db
 from portal.i18n import ngettext
 
@@ -175,18 +176,38 @@ def countdown(req, now: datetime | None = None, translations=None) -> str:
     left = remaining(req, now)
     if left is None:
         return ""
-    translations = translations or get_translations()
-    span = _span(abs(left), translations)
-    if left.total_seconds() >= 0:
-        return translations.ugettext("%(span)s left") % {"span": span}
-    return translations.ugettext("overdue by %(span)s") % {"span": span}
+    return _words(translations or get_translations()).countdown(left)
 
 
-def _span(delta: timedelta, translations) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    if days:
-        return (translations.ungettext("%(num)s day", "%(num)s days", days) % {"num": days} + " "
-                + translations.ugettext("%(hours)d h") % {"hours": hours})
-    return translations.ugettext("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": minutes}
+class _Words:
+    """A catalogue's words for countdowns, looked up once: a list writes fifty countdowns a page, and
+    each looked up and formatted four messages."""
+
+    def __init__(self, translations):
+        self.translations = translations
+        self.left = translations.ugettext("%(span)s left")
+        self.overdue = translations.ugettext("overdue by %(span)s")
+        self.hours = translations.ugettext("%(hours)d h")
+        self.hours_minutes = translations.ugettext("%(hours)d h %(minutes)d min")
+        self.days: dict[int, str] = {}
+
+    def countdown(self, left: timedelta) -> str:
+        seconds = left.total_seconds()
+        days, rest = divmod(int(abs(seconds) // 60), 24 * 60)
+        hours, minutes = divmod(rest, 60)
+        if days:
+            named = self.days.get(days)
+            if named is None:  # a plural form per number, kept: a few thousand numbers at most
+                named = self.days[days] = self.translations.ungettext("%(num)s day", "%(num)s days", days) % {
+                    "num": days}
+            span = f"{named} {self.hours % {'hours': hours}}"
+        else:
+            span = self.hours_minutes % {"hours": hours, "minutes": minutes}
+        return (self.left if seconds >= 0 else self.overdue) % {"span": span}
+
+
+_WORDS: Memo[_Words] = Memo(16)  # per catalogue (one per language and application)
+
+
+def _words(translations) -> _Words:
+    return _WORDS.get(translations, lambda: _Words(translations))
