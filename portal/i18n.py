@@ -9,9 +9,11 @@ an e-mail does, in its recipient's language) is a way to read one page, not a ch
 from __future__ import annotations
 
 import re
+from functools import cache
 from pathlib import Path
 
-from babel.numbers import format_decimal
+from babel import Locale
+from babel.numbers import format_decimal, get_group_symbol
 from flask import current_app, g, has_app_context, request, session
 from flask_babel import get_locale, get_translations
 from flask_login import current_user
@@ -91,7 +93,17 @@ class Number(int):
         # counts of a page are, and Babel's formatting costs more than the rest of their row.
         if -1000 < self < 1000 or not has_app_context():
             return int.__str__(self)
-        return format_decimal(int(self), locale=current_language())
+        language = current_language()
+        if _grouped_in_threes_by_commas(language):  # Korean and English: Python's own grouping is CLDR's
+            return f"{int(self):,}"
+        return format_decimal(int(self), locale=language)
+
+
+@cache
+def _grouped_in_threes_by_commas(language: str) -> bool:
+    """Whether `language` writes whole numbers as Python's "{:,}" does (CLDR's "#,##0.###" with a comma)."""
+    locale = Locale.parse(language)
+    return get_group_symbol(locale) == "," and locale.decimal_formats[None].pattern == "#,##0.###"
 
 
 def number(value) -> str:

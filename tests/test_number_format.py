@@ -1,9 +1,11 @@
 """Numbers shown to users are grouped by thousands in the viewer's language: "100,000행", not "100000행"."""
 import pytest
+from babel.numbers import format_decimal
 from flask import render_template_string
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
+from portal import i18n
 from portal.i18n import Number, ngettext, number
 from portal.requests import urls
 
@@ -67,3 +69,18 @@ def test_template_gettext_with_and_without_variables_keeps_jinjas_rules(app, lan
     assert "&lt;b&gt;" in filled and "<b>" not in filled
     assert percent == "5% done"
     assert lone == "a & b"
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+@pytest.mark.parametrize("value", [999, 1000, -1000, 1234567, -98765432, 10**18, -(10**18) - 7])
+def test_grouping_is_babels_for_every_number(app, language, value):
+    # Korean and English take Python's own "{:,}", which must write exactly what CLDR's pattern writes.
+    with app.test_request_context(f"/?lang={language}"):
+        app.preprocess_request()
+        assert str(Number(value)) == format_decimal(value, locale=language)
+
+
+def test_a_language_grouped_otherwise_is_left_to_babel(app, monkeypatch):
+    monkeypatch.setattr(i18n, "current_language", lambda: "de")  # "1.234.567"
+    with app.test_request_context("/"):
+        assert str(Number(1234567)) == "1.234.567"
