@@ -25,8 +25,8 @@ jobs.register("commitments.expire", _expire, order=55)
 jobs.register("commitments.renewal_reminders", _reminders, order=75)
 
 
-@bp.app_context_processor
-def _labels():
+@bp.record_once
+def _labels(state):
     from portal.commitments.labels import TEMPLATE_HELPERS
 
-    return TEMPLATE_HELPERS
+    state.app.jinja_env.globals.update(TEMPLATE_HELPERS)

@@ -25,8 +25,8 @@ jobs.register("consultations.freeze_agendas", _freeze, order=60)
 jobs.register("consultations.reminders", _reminders, order=70)
 
 
-@bp.app_context_processor
-def _labels():
+@bp.record_once
+def _labels(state):
     from portal.consultations.labels import TEMPLATE_HELPERS
 
-    return TEMPLATE_HELPERS
+    state.app.jinja_env.globals.update(TEMPLATE_HELPERS)

@@ -18,8 +18,8 @@ def _reminders() -> dict:
 jobs.register("minutes.action_item_reminders", _reminders, order=75)
 
 
-@bp.app_context_processor
-def _helpers():
+@bp.record_once
+def _helpers(state):
     from portal.minutes.labels import TEMPLATE_HELPERS
 
-    return TEMPLATE_HELPERS
+    state.app.jinja_env.globals.update(TEMPLATE_HELPERS)

@@ -7,8 +7,8 @@ bp = Blueprint("reports", __name__, url_prefix="/reports")
 from portal.reports import views  # noqa: E402,F401
 
 
-@bp.app_context_processor
-def _labels():
+@bp.record_once
+def _labels(state):
     from portal.reports.labels import measure_name
 
-    return {"measure_name": measure_name}
+    state.app.jinja_env.globals.update(measure_name=measure_name)

@@ -17,14 +17,15 @@ def _tick() -> dict:
 jobs.register("requests.tick", _tick)
 
 
-@bp.app_context_processor
-def _labels():
+@bp.record_once
+def _labels(state):
     from portal.requests import deadlines
     from portal.requests.labels import TEMPLATE_HELPERS
     from portal.requests.services.queries import next_sort, sort_direction
 
-    return {**TEMPLATE_HELPERS, "deadline_cell": _deadline_cell, "deadline_explanation": deadlines.explanation,
-            "deadline_countdown": deadlines.countdown, "sort_direction": sort_direction, "next_sort": next_sort}
+    state.app.jinja_env.globals.update(
+        TEMPLATE_HELPERS, deadline_cell=_deadline_cell, deadline_explanation=deadlines.explanation,
+        deadline_countdown=deadlines.countdown, sort_direction=sort_direction, next_sort=next_sort)
 
 
 def _deadline_cell(req, now=None, explain: bool = True):
