@@ -176,7 +176,7 @@ def countdown(req, now: datetime | None = None, translations=None) -> str:
     left = remaining(req, now)
     if left is None:
         return ""
-    return _words(translations or get_translations()).countdown(left)
+    return words(translations or get_translations()).countdown(left)
 
 
 class _Words:
@@ -209,5 +209,6 @@ class _Words:
 _WORDS: Memo[_Words] = Memo(16)  # per catalogue (one per language and application)
 
 
-def _words(translations) -> _Words:
+def words(translations) -> _Words:
+    """The countdown words of a catalogue (`_Words.countdown(left)`), made once."""
     return _WORDS.get(translations, lambda: _Words(translations))

@@ -70,12 +70,14 @@ def _moment(req, viewer: Viewer, stamp: str) -> str:
     return f'<time datetime="{stamp}">{moment}</time>'
 
 
-def _deadline(req, viewer: Viewer, moment: str, stamp: str, late: str | None) -> str:
-    """The cell around `moment` as of `viewer.now`: how late, and the countdown of an open request."""
+def _deadline(req, viewer: Viewer, moment: str, stamp: str, late: str | None, words=None) -> str:
+    """The cell around `moment` as of `viewer.now`: how late, and the countdown of an open request (`words`:
+    the catalogue's countdown words, looked up once for a list's rows)."""
     html = [f'<span class="portal-deadline {_LATENESS[late]}">', moment]
     if req.is_open:
+        words = words or deadlines.words(viewer.translations)
         html += [f' <span class="portal-countdown" data-deadline="{stamp}">',
-                 escape(deadlines.countdown(req, viewer.now, viewer.translations)), "</span>"]
+                 escape(words.countdown(req.deadline - viewer.now)), "</span>"]
         if late:
             html += [" ", viewer.badges[late]]
     html.append("</span>")
@@ -92,12 +94,12 @@ def rows(requests, viewer: Viewer) -> Markup:
     reference, the other party, type and category, priority, items, status, date of issue and deadline."""
     # The request page's address without its number (the route is /requests/<int:request_id>).
     detail = url_for("requests.detail", request_id=0)[:-1]
-    html = []
+    words, now, language, zone = deadlines.words(viewer.translations), viewer.now, viewer.language, viewer.zone
+    kept, html = _CELLS.get, []
     for row in requests:
-        cells, moment, stamp = _CELLS.get((row, viewer.language, viewer.zone, detail),
-                                          lambda: _cells(row, viewer, detail))
-        late = lateness(row, viewer.now)
-        deadline = (_deadline(row, viewer, moment, stamp, late) if row.deadline is not None
+        cells, moment, stamp = kept((row, language, zone, detail), lambda: _cells(row, viewer, detail))
+        late = lateness(row, now)
+        deadline = (_deadline(row, viewer, moment, stamp, late, words) if row.deadline is not None
                     else deadline_cell(row, viewer, explain=False))
         html.append(f'<tr class="{_LATENESS[late]}">{cells}<td>{deadline}</td></tr>\n')
     return Markup("".join(html))
