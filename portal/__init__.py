@@ -43,9 +43,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     _configure_proxies(app)
 
     from portal import cli, errors, i18n
-    from portal.core import headers
+    from portal.core import headers, sessions
     from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 
+    sessions.init_app(app)  # the session cookie, each one read once
     db.init_app(app)
     from portal.core import transaction
 
