@@ -5,7 +5,9 @@ was raised and the answer is below 400; otherwise everything it flushed is rolle
 worker jobs run inside `unit_of_work()`, which does the same around a block.
 
 GET and HEAD only read: their transaction begins deferred on SQLite (WAL lets them read while a writer
-writes) and is marked read-only on both SQLite (`PRAGMA query_only`) and PostgreSQL (`BEGIN READ ONLY`), so a write while a page renders is an error, not a hidden lock. The few writes a read must make
+writes) and is read-only on both: SQLite's `PRAGMA query_only`; on PostgreSQL a read-only session whose
+statements run without BEGIN and COMMIT (autocommit), so a write while a page renders is an error, not a
+hidden lock. The few writes a read must make
 (the audit row of a view or a download, a session's last-seen time) are handed to `write()`: in a read they
 run after the page is built, in one short transaction of their own; elsewhere they run at once.
 
@@ -175,6 +177,7 @@ def _teardown_request(exc: BaseException | None) -> None:
 # --- Engine: how transactions begin ---------------------------------------------------------------------
 
 _QUERY_ONLY = "portal.query_only"  # the SQLite connection's query_only as last set (its record's info)
+_READ_ONLY = "portal.read_only"  # the PostgreSQL session's default as last set
 
 def configure_engine(engine: Engine) -> None:
     """Begin read transactions read-only, and write transactions on SQLite with the writer's lock."""
@@ -204,8 +207,17 @@ def configure_engine(engine: Engine) -> None:
     elif engine.dialect.name == "postgresql":
         @event.listens_for(engine, "begin")
         def _on_begin_postgresql(conn):
-            # psycopg then opens the transaction with BEGIN READ ONLY: no statement of its own to wait for.
-            conn.connection.driver_connection.read_only = reading()
+            # A read's statements run in autocommit on a read-only session: no BEGIN and no COMMIT, two of a
+            # page's four round trips. Under READ COMMITTED each statement of a transaction sees its own
+            # snapshot anyway, so a page reads what it read before. The session's mode is set only when it
+            # changes (a statement of its own); a write's transaction begins as psycopg begins it.
+            driver = conn.connection.driver_connection
+            read = reading()
+            if conn.connection.info.get(_READ_ONLY) is not read:
+                driver.autocommit = True
+                driver.execute(f"SET SESSION CHARACTERISTICS AS TRANSACTION READ {'ONLY' if read else 'WRITE'}")
+                conn.connection.info[_READ_ONLY] = read
+            driver.autocommit = read
 
 
 def init_app(app: Flask) -> None:
