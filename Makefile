@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 # pytest-xdist: one test process per CPU (each with its own database; see tests/conftest.py).
 TEST_WORKERS ?= auto
 
-.PHONY: run test test-fast install system-packages translations compile-translations check-translations migrate seed benchmark benchmark-server clean
+.PHONY: run test test-fast install system-packages translations compile-translations check-translations migrate seed benchmark benchmark-server benchmark-instructions clean
 
 run: install compile-translations migrate seed
 	@# The worker (deadline tick and outbox) runs beside gunicorn and stops with it.
@@ -65,6 +65,11 @@ benchmark: install compile-translations
 benchmark-server: install compile-translations
 	@bash scripts/system-packages.sh wrk
 	$(BIN)/python -m benchmarks.server
+
+# Instructions per page (valgrind's callgrind): repeatable on a noisy host, for comparing two commits.
+benchmark-instructions: install compile-translations
+	@bash scripts/system-packages.sh valgrind
+	$(BIN)/python -m benchmarks.instructions
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache
