@@ -125,3 +125,10 @@ def test_the_pages_forms_carry_the_frames_token(csrf_app):
     main = page.data.decode()[page.data.decode().index("<main"):]
     form_token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', main)
     assert form_token and form_token.group(1) == _token(page)
+
+
+def test_a_name_that_looks_like_markup_is_shown_as_text_and_the_token_stays_the_sessions(client, make, auth):
+    user = make.user("platform_agent", name="<b>[form-token]</b>")
+    auth.login(user)
+    banner = _banner(client.get("/requests/"))
+    assert "&lt;b&gt;[form-token]&lt;/b&gt;" in banner and "<b>" not in banner

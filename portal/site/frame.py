@@ -19,8 +19,9 @@ from markupsafe import Markup, escape
 from portal.core.memo import Memo
 from portal.i18n import current_language
 
-# Stands for the form token in a kept frame (never a token: those are base64 and dots).
-_FORM_TOKEN = "[form-token]"
+# Stands for the form token in a kept frame: no token, and nothing a page shows, holds a NUL (core.input
+# refuses it in every text a user enters).
+_FORM_TOKEN = "\x00form-token\x00"
 
 _HEADS: Memo[Markup] = Memo(16)
 _TOPS: Memo[str] = Memo(2048)
