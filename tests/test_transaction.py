@@ -134,6 +134,25 @@ def test_reads_and_writes_in_turn_on_the_same_connection_keep_their_modes(app, c
     assert len(refused) == 1 and not _exists(app, refused[0])
     assert all(_exists(app, code) for code in (written[0], written[2]))
 
+def test_a_connection_put_in_autocommit_by_its_caller_may_write_after_a_read(app, client):
+    # PostgreSQL reads run in autocommit on a read-only session (core/transaction): a connection its caller
+    # asks to be in autocommit (VACUUM, which no transaction may hold) is neither read-only nor in a transaction.
+    @_route(app, "/uow/read-before-vacuum")
+    def read_before_vacuum():
+        db.session.scalar(select(func.count()).select_from(Organisation))
+        return "read"
+
+    assert client.get("/uow/read-before-vacuum").status_code == 200
+    with app.app_context():
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            if db.engine.dialect.name == "postgresql":
+                connection.exec_driver_sql("VACUUM ANALYZE organisations")
+            connection.execute(Organisation.__table__.insert().values(
+                code="UOWVAC", kind="platform", name_ko="시험", name_en="Test", country="US", timezone="UTC"))
+    assert _exists(app, "UOWVAC")
+    assert client.get("/uow/read-before-vacuum").status_code == 200  # and the next read is a read again
+
+
 # --- Writes ----------------------------------------------------------------------------------------------
 
 def test_a_post_commits_once_after_the_view(app, client):

@@ -196,14 +196,17 @@ def configure_engine(engine: Engine) -> None:
             # Writers take the lock when they begin, so two never both read a counter or the audit head
             # and then collide; readers begin deferred and never wait for a writer (WAL).
             # On the driver's own connection: through SQLAlchemy's execution each was a tenth of a page.
+            # A connection its caller put in autocommit is left so (no BEGIN), and may write.
+            own = conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
             driver = conn.connection.driver_connection
-            read = reading()
+            read = reading() and not own
             # Set only when it changes: like every flag pragma, query_only expires the connection's prepared
             # statements, and each page's first statements were compiled again (a tenth of a millisecond).
             if conn.connection.info.get(_QUERY_ONLY) is not read:
                 driver.execute(f"PRAGMA query_only = {'ON' if read else 'OFF'}")
                 conn.connection.info[_QUERY_ONLY] = read
-            driver.execute("BEGIN" if read else "BEGIN IMMEDIATE")
+            if not own:
+                driver.execute("BEGIN" if read else "BEGIN IMMEDIATE")
     elif engine.dialect.name == "postgresql":
         @event.listens_for(engine, "begin")
         def _on_begin_postgresql(conn):
@@ -212,12 +215,14 @@ def configure_engine(engine: Engine) -> None:
             # snapshot anyway, so a page reads what it read before. The session's mode is set only when it
             # changes (a statement of its own); a write's transaction begins as psycopg begins it.
             driver = conn.connection.driver_connection
-            read = reading()
+            # A connection its caller put in autocommit (VACUUM, CREATE DATABASE) is left so, and may write.
+            own = conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+            read = reading() and not own
             if conn.connection.info.get(_READ_ONLY) is not read:
                 driver.autocommit = True
                 driver.execute(f"SET SESSION CHARACTERISTICS AS TRANSACTION READ {'ONLY' if read else 'WRITE'}")
                 conn.connection.info[_READ_ONLY] = read
-            driver.autocommit = read
+            driver.autocommit = read or own
 
 
 def init_app(app: Flask) -> None:
