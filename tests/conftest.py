@@ -101,23 +101,32 @@ def app_config():
     return {}
 
 
-@pytest.fixture
-def app(database_template, tmp_path, app_config):
-    instance = tmp_path / "instance"
+def _test_app(database_template, instance, settings: dict):
     instance.mkdir()
     if PG_URL:
-        application = create_app({**_config(PG_URL, instance), **app_config})
+        application = create_app({**_config(PG_URL, instance), **settings})
         with application.app_context():
             _truncate_all()
     else:
         path = instance / "portal.sqlite3"
         shutil.copyfile(database_template, path)
-        application = create_app({**_config(f"sqlite:///{path}", instance), **app_config})
+        application = create_app({**_config(f"sqlite:///{path}", instance), **settings})
     application.test_client_class = EnglishClient
     yield application
     with application.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(database_template, tmp_path, app_config):
+    yield from _test_app(database_template, tmp_path / "instance", app_config)
+
+
+@pytest.fixture
+def csrf_app(database_template, tmp_path, app_config):
+    """The portal with its CSRF protection on, as in production (`app` has it off for the tests' forms)."""
+    yield from _test_app(database_template, tmp_path / "csrf-instance", {**app_config, "WTF_CSRF_ENABLED": True})
 
 
 @pytest.fixture(autouse=True)

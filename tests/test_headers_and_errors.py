@@ -74,20 +74,8 @@ def test_unexpected_error_shows_incident_without_traceback(app, client):
     assert "incident" in body.lower() or "사건" in body
 
 
-def test_csrf_is_enforced_on_forms(app_config, database_template, tmp_path):
-    import shutil
-
-    from tests.conftest import PG_URL
-
-    instance = tmp_path / "csrf-instance"
-    instance.mkdir()
-    if PG_URL:
-        uri = PG_URL
-    else:
-        shutil.copyfile(database_template, instance / "db.sqlite3")
-        uri = f"sqlite:///{instance / 'db.sqlite3'}"
-    app = create_app({**_config(uri, instance), "WTF_CSRF_ENABLED": True})
-    response = app.test_client().post("/login", data={"email": "a@example.test", "password": "whatever"})
+def test_csrf_is_enforced_on_forms(csrf_app):
+    response = csrf_app.test_client().post("/login", data={"email": "a@example.test", "password": "whatever"})
     assert response.status_code == 400
 
 

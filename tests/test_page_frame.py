@@ -2,16 +2,13 @@
 user who asks, as they are now, the page they are on, and a form token of their own session that the
 portal accepts."""
 import re
-import shutil
 
 import pytest
 from flask_wtf.csrf import generate_csrf
 
-from portal import create_app
 from portal.accounts.models import Organisation, User
 from portal.extensions import db
 from portal.site import frame
-from tests.conftest import PG_URL, EnglishClient, _config
 
 
 def _banner(response) -> str:
@@ -73,24 +70,6 @@ def test_the_language_form_comes_back_to_this_page_in_the_other_language(client,
 def test_a_page_without_a_user_has_no_menu(client):
     banner = _banner(client.get("/login"))
     assert "portal-nav" not in banner and "portal-user" not in banner and 'name="next" value="/login"' in banner
-
-
-@pytest.fixture
-def csrf_app(database_template, tmp_path):
-    """The portal with its CSRF protection on, as in production."""
-    instance = tmp_path / "csrf-instance"
-    instance.mkdir()
-    if PG_URL:
-        uri = PG_URL
-    else:
-        shutil.copyfile(database_template, instance / "db.sqlite3")
-        uri = f"sqlite:///{instance / 'db.sqlite3'}"
-    application = create_app({**_config(uri, instance), "WTF_CSRF_ENABLED": True})
-    application.test_client_class = EnglishClient
-    yield application
-    with application.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 def _choose(client, token: str, language: str = "ko"):

@@ -6,10 +6,8 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from portal import create_app
 from portal.core.audit import AuditEvent
 from portal.extensions import db
-from tests.conftest import _config
 from tests.documents_support import BODY_EN, BODY_KO, issue_test_notice
 
 pytestmark = pytest.mark.real_documents  # the real WeasyPrint and pyHanko (tests/conftest.py)
@@ -173,17 +171,8 @@ def test_checks_are_rate_limited(client, issued):
     assert client.get("/verify").status_code == 200  # the form itself stays reachable
 
 
-def test_forms_require_the_csrf_token(database_template, tmp_path):
-    import shutil
-
-    from tests.conftest import PG_URL
-
-    instance = tmp_path / "csrf-instance"
-    instance.mkdir()
-    if not PG_URL:
-        shutil.copyfile(database_template, instance / "db.sqlite3")
-    uri = PG_URL or f"sqlite:///{instance / 'db.sqlite3'}"
-    app = create_app({**_config(uri, instance), "WTF_CSRF_ENABLED": True})
+def test_forms_require_the_csrf_token(csrf_app):
+    app = csrf_app
     client = app.test_client()
     assert client.post("/verify", data={"reference": "X", "code": "Y"}).status_code == 400
     assert client.post("/verify/file", data={"upload-file": (io.BytesIO(b"%PDF"), "x.pdf")},
